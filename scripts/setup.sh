@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package Lathe needs to build, test and run. Idempotent: when everything
+# is already installed it only checks (about a second) and touches no package list.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake ninja-build g++ ccache pkg-config clang-format git
+  # engine
+  libtorch-dev libopenblas0-pthread nlohmann-json3-dev libpcre2-dev libssl-dev libsqlite3-dev
+  libcli11-dev
+  # studio and remote
+  qt6-base-dev libqcustomplot-dev libssh-dev
+  # tests: real sshd, a display for widgets
+  libgtest-dev openssh-server xvfb
+  # the embedded default corpus
+  fortunes fortunes-min
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"
