@@ -1,0 +1,44 @@
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "core/models/model_config.h"
+
+namespace lathe::core::models {
+
+// A decoder-only language model whose parameter names are exactly Transformers' names, so that
+// `named_parameters()` maps one to one onto a Hugging Face state dict.
+class CausalLanguageModel : public torch::nn::Module {
+public:
+    explicit CausalLanguageModel(ModelConfig config) : config_(std::move(config)) {}
+    ~CausalLanguageModel() override = default;
+
+    // input_ids [batch, seq] int64 -> logits [batch, seq, vocab].
+    virtual torch::Tensor forward(const torch::Tensor& input_ids) = 0;
+
+    const ModelConfig& config() const { return config_; }
+    ModelConfig& mutable_config() { return config_; }
+
+    // Names Transformers leaves out of a saved state dict because they alias another tensor
+    // (the tied lm_head).
+    virtual std::vector<std::string> tied_parameter_names() const { return {}; }
+
+    // Transformers' _init_weights for this architecture, drawn from torch's global generator.
+    virtual void init_weights() = 0;
+
+protected:
+    ModelConfig config_;
+};
+
+// Transformers' ForCausalLMLoss: logits in fp32, labels shifted inside (position t predicts
+// label t+1), ignore index -100. Mean over non-ignored tokens, or the sum divided by
+// `num_items_in_batch` when given (token-weighted means across gradient accumulation).
+torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels,
+                             std::optional<std::int64_t> num_items_in_batch = std::nullopt,
+                             std::int64_t ignore_index = -100);
+
+}  // namespace lathe::core::models

@@ -1,0 +1,78 @@
+// Initialisation statistics against Transformers' _init_weights (init-stats.json, written by the
+// fixture script from freshly constructed Python models), and the loss helper.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/models/causal_lm.h"
+#include "core/models/model_factory.h"
+#include "core/util/file_io.h"
+#include "tests/test_support.h"
+
+namespace lathe::core::models {
+namespace {
+
+void expect_init_like_transformers(const std::string& family) {
+    auto stats = nlohmann::json::parse(util::read_file(tests::fixture("models/init-stats.json")));
+    auto config_json = stats[family]["config"];
+    config_json["model_type"] = family;
+    auto model = create_model(parse_model_config(config_json, "init-stats.json"), 0);
+    std::size_t checked = 0;
+    for (const auto& item : model->named_parameters()) {
+        SCOPED_TRACE(item.key());
+        ASSERT_TRUE(stats[family]["params"].contains(item.key()));
+        const auto& expected = stats[family]["params"][item.key()];
+        auto p = item.value().to(torch::kFloat64);
+        const double std = p.numel() > 1 ? p.std().item<double>() : 0.0;
+        const double mean = p.mean().item<double>();
+        const double expected_std = expected["std"].get<double>();
+        if (expected_std == 0.0) {
+            EXPECT_EQ(std, 0.0);
+            EXPECT_NEAR(mean, expected["mean"].get<double>(), 1e-12);
+        } else {
+            // Different random draws, same distribution: std within 5%, mean within 5 sigma.
+            EXPECT_NEAR(std, expected_std, 0.05 * expected_std);
+            EXPECT_NEAR(mean, 0.0, 5 * expected_std / std::sqrt(static_cast<double>(p.numel())));
+        }
+        ++checked;
+    }
+    EXPECT_EQ(checked, stats[family]["params"].size());
+}
+
+TEST(ModelInit, Gpt2MatchesTransformersStatistics) { expect_init_like_transformers("gpt2"); }
+TEST(ModelInit, LlamaMatchesTransformersStatistics) { expect_init_like_transformers("llama"); }
+
+TEST(ModelInit, SameSeedSameWeights) {
+    auto config = preset_config("llama-tiny", 300);
+    auto a = create_model(config, 7), b = create_model(config, 7), c = create_model(config, 8);
+    auto pa = a->parameters(), pb = b->parameters(), pc = c->parameters();
+    for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i]));
+    EXPECT_FALSE(torch::equal(pa[1], pc[1]));
+}
+
+TEST(ModelInit, ParameterCountMatchesModules) {
+    for (const auto& preset : {"gpt2-tiny", "llama-tiny"}) {
+        auto config = preset_config(preset, 257);
+        auto model = create_model(config, 0);
+        std::int64_t n = 0;
+        for (const auto& p : model->parameters()) n += p.numel();
+        EXPECT_EQ(count_parameters(config), n) << preset;
+    }
+    // GPT-2 small with its real vocabulary is the well-known 124M.
+    EXPECT_EQ(count_parameters(preset_config("gpt2-small", 50257)), 124439808);
+}
+
+TEST(CausalLmLoss, ShiftsLabelsAndIgnoresMinus100) {
+    auto logits = torch::randn({2, 5, 7});
+    auto labels = torch::randint(0, 7, {2, 5}, torch::kLong);
+    labels[0][3] = -100;
+    auto expected = torch::nn::functional::cross_entropy(
+        logits.narrow(1, 0, 4).reshape({-1, 7}), labels.narrow(1, 1, 4).reshape({-1}),
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+    EXPECT_NEAR(causal_lm_loss(logits, labels).item<double>(), expected.item<double>(), 1e-6);
+    // Token-weighted: the sum over 7 valid targets divided by a larger count.
+    auto weighted = causal_lm_loss(logits, labels, 14);
+    EXPECT_NEAR(weighted.item<double>(), expected.item<double>() * 7.0 / 14.0, 1e-6);
+}
+
+}  // namespace
+}  // namespace lathe::core::models
