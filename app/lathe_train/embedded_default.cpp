@@ -58,6 +58,8 @@ int run_embedded_default(const EmbeddedDefaultOptions& options) {
     data.block_size = options.block_size;
     data.seed = options.seed;
     data.validation_split_percent = 5.0;
+    // Never beside the corpus: /usr/share is not ours to write, even when running as root.
+    data.cache_dir = core::data::user_cache_dir();
 
     auto tokenizer = core::tokenizer::Tokenizer::byte_level();
     auto config = core::models::preset_config(options.preset, tokenizer.vocab_size());

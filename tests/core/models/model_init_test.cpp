@@ -3,8 +3,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "core/models/causal_lm.h"
 #include "core/models/model_factory.h"
+#include "core/models/model_folder.h"
+#include "core/models/tensor_io.h"
 #include "core/util/file_io.h"
 #include "tests/test_support.h"
 
@@ -72,6 +77,46 @@ TEST(CausalLmLoss, ShiftsLabelsAndIgnoresMinus100) {
     // Token-weighted: the sum over 7 valid targets divided by a larger count.
     auto weighted = causal_lm_loss(logits, labels, 14);
     EXPECT_NEAR(weighted.item<double>(), expected.item<double>() * 7.0 / 14.0, 1e-6);
+}
+
+}  // namespace
+}  // namespace lathe::core::models
+
+namespace lathe::core::models {
+namespace {
+
+// Writes folders made by Lathe from scratch, plus their inputs and Lathe's logits, where
+// make_model_fixtures.py --check-folder can load them in Transformers (the other direction of
+// the parity check). LATHE_EXPORT_DIR keeps them; otherwise they go to a temp dir.
+TEST(ModelExport, FoldersFromScratchCarryInputsAndLogitsForPython) {
+    const char* env = std::getenv("LATHE_EXPORT_DIR");
+    const std::filesystem::path root = env ? std::filesystem::path(env) : tests::temp_dir("export");
+    for (const auto& preset : {"gpt2-tiny", "llama-tiny"}) {
+        auto config = preset_config(preset, 300);
+        config.max_position_embeddings = 64;
+        if (config.model_type == "llama") {
+            config.rope_theta = 500000.0;
+            config.rope_scaling.rope_type = "llama3";
+            config.rope_scaling.factor = 8.0;
+            config.rope_scaling.original_max_position_embeddings = 32;
+        }
+        auto model = create_model(config, 3);
+        model->eval();
+        const auto dir = root / preset;
+        save_model(*model, dir.string());
+        torch::manual_seed(4);
+        auto ids = torch::randint(0, 300, {2, 20}, torch::kLong);
+        torch::NoGradGuard no_grad;
+        auto logits = model->forward(ids);
+        auto loss = causal_lm_loss(logits, ids).reshape({});
+        save_tensors((root / (std::string(preset) + "-io")).string(),
+                     {{"input_ids", ids}, {"labels", ids}, {"logits", logits}, {"loss", loss}},
+                     1ULL << 40);
+        EXPECT_TRUE(std::filesystem::exists(dir / "model.safetensors"));
+        // What Python will read back must be what Lathe computes from its own reload.
+        auto reloaded = load_model(dir.string());
+        EXPECT_TRUE(torch::equal(reloaded->forward(ids), logits));
+    }
 }
 
 }  // namespace

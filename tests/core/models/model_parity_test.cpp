@@ -11,6 +11,7 @@
 #include "core/models/model_folder.h"
 #include "core/models/tensor_io.h"
 #include "core/safetensors/safetensors.h"
+#include "core/util/error.h"
 #include "core/util/file_io.h"
 #include "tests/test_support.h"
 
@@ -149,7 +150,7 @@ TEST(ModelFolder, HubFilesWithoutBasePrefixLoad) {
 std::string error_of(const std::function<void()>& f) {
     try {
         f();
-    } catch (const Error& e) {
+    } catch (const core::Error& e) {
         return e.what();
     }
     return "<no error>";

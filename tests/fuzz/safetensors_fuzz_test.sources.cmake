@@ -1,0 +1,10 @@
+set(FUZZ_SOURCES
+    ${PROJECT_SOURCE_DIR}/core/safetensors/checkpoint.cpp
+    ${PROJECT_SOURCE_DIR}/core/safetensors/dtype.cpp
+    ${PROJECT_SOURCE_DIR}/core/safetensors/file.cpp
+    ${PROJECT_SOURCE_DIR}/core/safetensors/header.cpp
+    ${PROJECT_SOURCE_DIR}/core/safetensors/shape_math.cpp
+    ${PROJECT_SOURCE_DIR}/core/safetensors/strict_json.cpp
+    ${PROJECT_SOURCE_DIR}/core/safetensors/writer.cpp
+    ${PROJECT_SOURCE_DIR}/core/util/file_io.cpp
+    ${PROJECT_SOURCE_DIR}/core/util/mapped_file.cpp)
