@@ -65,9 +65,9 @@ Gpt2LMHeadModel::Gpt2LMHeadModel(const ModelConfig& config) : CausalLanguageMode
     const auto h = config_.hidden_size;
     transformer_ = register_module("transformer", std::make_shared<torch::nn::Module>());
     wte_ = transformer_->register_module(
-        "wte", torch::nn::Embedding(torch::nn::EmbeddingOptions(config_.vocab_size, h)));
+        "wte", Embedding(config_.vocab_size, h));
     wpe_ = transformer_->register_module(
-        "wpe", torch::nn::Embedding(torch::nn::EmbeddingOptions(config_.max_position_embeddings, h)));
+        "wpe", Embedding(config_.max_position_embeddings, h));
     drop_ = transformer_->register_module("drop", torch::nn::Dropout(config_.embd_pdrop));
     h_ = transformer_->register_module("h", torch::nn::ModuleList());
     for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
@@ -78,7 +78,7 @@ Gpt2LMHeadModel::Gpt2LMHeadModel(const ModelConfig& config) : CausalLanguageMode
     if (!config_.tie_word_embeddings) {
         lm_head_ = register_module(
             "lm_head",
-            torch::nn::Linear(torch::nn::LinearOptions(h, config_.vocab_size).bias(false)));
+            Linear(h, config_.vocab_size, false));
     }
 }
 

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/models/causal_lm.h"
+#include "core/models/layers.h"
 
 namespace lathe::core::models {
 
@@ -41,11 +42,11 @@ public:
 
 private:
     std::shared_ptr<torch::nn::Module> transformer_;
-    torch::nn::Embedding wte_{nullptr}, wpe_{nullptr};
+    Embedding wte_{nullptr}, wpe_{nullptr};
     torch::nn::Dropout drop_{nullptr};
     torch::nn::ModuleList h_{nullptr};
     torch::nn::LayerNorm ln_f_{nullptr};
-    torch::nn::Linear lm_head_{nullptr};  // only when tie_word_embeddings is false
+    Linear lm_head_{nullptr};  // only when tie_word_embeddings is false
 };
 
 }  // namespace lathe::core::models

@@ -22,9 +22,7 @@ torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
 }
 
 namespace {
-torch::nn::Linear linear(std::int64_t in, std::int64_t out, bool bias) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
-}
+Linear linear(std::int64_t in, std::int64_t out, bool bias) { return Linear(in, out, bias); }
 }  // namespace
 
 LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const ModelConfig& c) : config_(c) {
@@ -71,7 +69,7 @@ LlamaForCausalLM::LlamaForCausalLM(const ModelConfig& config) : CausalLanguageMo
     const auto h = config_.hidden_size;
     model_ = register_module("model", std::make_shared<torch::nn::Module>());
     embed_tokens_ = model_->register_module(
-        "embed_tokens", torch::nn::Embedding(torch::nn::EmbeddingOptions(config_.vocab_size, h)));
+        "embed_tokens", Embedding(config_.vocab_size, h));
     layers_ = model_->register_module("layers", torch::nn::ModuleList());
     for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
         layers_->push_back(LlamaDecoderLayer(config_));

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/models/causal_lm.h"
+#include "core/models/layers.h"
 
 namespace lathe::core::models {
 
@@ -26,8 +27,8 @@ public:
 private:
     const ModelConfig& config_;
     std::shared_ptr<torch::nn::Module> self_attn_, mlp_;
-    torch::nn::Linear q_proj_{nullptr}, k_proj_{nullptr}, v_proj_{nullptr}, o_proj_{nullptr};
-    torch::nn::Linear gate_proj_{nullptr}, up_proj_{nullptr}, down_proj_{nullptr};
+    Linear q_proj_{nullptr}, k_proj_{nullptr}, v_proj_{nullptr}, o_proj_{nullptr};
+    Linear gate_proj_{nullptr}, up_proj_{nullptr}, down_proj_{nullptr};
     RmsNorm input_layernorm_{nullptr}, post_attention_layernorm_{nullptr};
 };
 TORCH_MODULE(LlamaDecoderLayer);
@@ -42,10 +43,10 @@ public:
 
 private:
     std::shared_ptr<torch::nn::Module> model_;
-    torch::nn::Embedding embed_tokens_{nullptr};
+    Embedding embed_tokens_{nullptr};
     torch::nn::ModuleList layers_{nullptr};
     RmsNorm norm_{nullptr};
-    torch::nn::Linear lm_head_{nullptr};  // only when tie_word_embeddings is false
+    Linear lm_head_{nullptr};  // only when tie_word_embeddings is false
     torch::Tensor inv_freq_;              // not a buffer: Transformers does not save it
 };
 

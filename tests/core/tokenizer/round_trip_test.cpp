@@ -3,6 +3,7 @@
 
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/tokenizer/tokenizer.h"
@@ -55,6 +56,38 @@ TEST(TokenizerRoundTrip, EncodeIsStableAcrossCacheHits) {
     for (const std::string& text : lathe::tests::hard_texts()) {
         EXPECT_EQ(tokenizer.encode(text), tokenizer.encode(text));
     }
+}
+
+TEST(TokenizerRoundTrip, ConcurrentEncodesShareTheCacheSafely) {
+    const Tokenizer tokenizer = Tokenizer::from_file(lathe::tests::tokenizer_fixture("gpt2-style"));
+    std::mt19937 rng(11);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 200; ++i)
+        texts.push_back(random_text(rng, 80));
+    std::vector<std::vector<std::int32_t>> expected;
+    {
+        // A separate instance, so that the shared one starts with an empty cache.
+        const Tokenizer reference =
+            Tokenizer::from_file(lathe::tests::tokenizer_fixture("gpt2-style"));
+        for (const auto& text : texts)
+            expected.push_back(reference.encode(text));
+    }
+    std::vector<int> failures(4, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < 5; ++round) {
+                for (std::size_t i = 0; i < texts.size(); ++i) {
+                    const std::size_t k = (i * 7 + static_cast<std::size_t>(t) * 13) % texts.size();
+                    if (tokenizer.encode(texts[k]) != expected[k])
+                        ++failures[t];
+                }
+            }
+        });
+    }
+    for (auto& thread : threads)
+        thread.join();
+    EXPECT_EQ(failures, std::vector<int>(4, 0));
 }
 
 TEST(TokenizerRoundTrip, InvalidUtf8InputIsReplacedLikePythonErrorsReplace) {
