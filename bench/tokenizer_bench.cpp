@@ -49,7 +49,9 @@ int main(int argc, char** argv) {
 
         auto fresh_batch = lathe::core::tokenizer::Tokenizer::from_file(argv[1]);
         t0 = Clock::now();
-        tokens_batch = data::tokenize_documents(pointers, fresh_batch).size();
+        // tokenize_documents appends EOS after each document; Python's encode_batch does not.
+        tokens_batch = data::tokenize_documents(pointers, fresh_batch).size() -
+                       (fresh_batch.eos_token_id() ? documents.size() : 0);
         best_batch = std::min(best_batch, std::chrono::duration<double>(Clock::now() - t0).count());
     }
     std::printf("{\"documents\": %zu, \"bytes\": %zu, \"single_seconds\": %.6f, \"single_tokens\": %zu, "

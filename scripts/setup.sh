@@ -7,7 +7,8 @@ PACKAGES=(
   # build
   cmake ninja-build g++ ccache pkg-config clang-format git
   # engine
-  libtorch-dev libopenblas0-pthread nlohmann-json3-dev libpcre2-dev libssl-dev libsqlite3-dev
+  libtorch-dev libopenblas0-pthread nlohmann-json3-dev libpcre2-dev libicu-dev libssl-dev
+  libsqlite3-dev
   libcli11-dev
   # studio and remote
   qt6-base-dev libqcustomplot-dev libssh-dev

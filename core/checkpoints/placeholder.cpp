@@ -1,0 +1,1 @@
+// Placeholder until sources land; delete when adding files.
