@@ -1,23 +1,146 @@
-// lathe-train: the headless worker. With no arguments it runs the embedded default job.
+// lathe-train: the headless worker every Lathe run executes. With no arguments it trains the
+// embedded default (docs/lathe-train.md).
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
-#include "app/lathe_train/embedded_default.h"
+#include "app/lathe_train/dry_run.h"
+#include "app/lathe_train/exit_codes.h"
+#include "app/lathe_train/run_setup.h"
+#include "core/events/event_writer.h"
+#include "core/run/run_config.h"
+#include "core/trainer/run_signals.h"
+#include "core/trainer/trainer.h"
+#include "core/training_args/parse.h"
+#include "core/training_args/schema.h"
+#include "core/training_args/validate.h"
 #include "core/util/error.h"
+#include "core/util/file_io.h"
+
+namespace fs = std::filesystem;
+using namespace lathe;
+using namespace lathe::app;
+
+namespace {
+
+struct Cli {
+    std::string config_path;
+    std::string run_dir;
+    std::string run_id;
+    bool dry_run = false;
+    bool print_schema = false;
+    bool no_progress = false;
+    std::vector<std::string> overrides;
+};
+
+struct Loaded {
+    core::run::RunConfig config;
+    core::training_args::TrainingArguments args;
+};
+
+Loaded load(const Cli& cli) {
+    auto parsed = cli.config_path.empty()
+                      ? core::run::ParsedRunConfig{core::run::embedded_default_run_config(), {}}
+                      : core::run::load_run_config(cli.config_path);
+    const std::string source = (cli.config_path.empty() ? "embedded default" : cli.config_path) + " training_args";
+    auto args = core::training_args::from_json(parsed.config.training_args, source);
+    std::vector<std::string> warnings = parsed.warnings;
+    warnings.insert(warnings.end(), args.warnings.begin(), args.warnings.end());
+    core::training_args::apply_overrides(args.args, cli.overrides, &warnings);
+    core::training_args::validate(args.args);
+    for (const auto& w : warnings) std::cerr << "lathe-train: warning: " << w << "\n";
+    parsed.config.training_args = args.args.to_json();
+    return {parsed.config, args.args};
+}
+
+int train(const Cli& cli, const Loaded& loaded) {
+    const auto& args = loaded.args;
+    const fs::path run_dir = fs::absolute(cli.run_dir.empty() ? fs::path(args.output_dir) : fs::path(cli.run_dir));
+    fs::path output_dir = args.output_dir;
+    if (output_dir.is_relative()) output_dir = cli.run_dir.empty() ? fs::absolute(output_dir) : run_dir / output_dir;
+    fs::create_directories(run_dir);
+    core::util::write_file_atomic((run_dir / "run.json").string(), core::run::to_json(loaded.config).dump(2) + "\n");
+    core::util::write_file_atomic((run_dir / "lathe-train.pid").string(), std::to_string(::getpid()) + "\n");
+
+    core::trainer::TrainerOptions options;
+    options.args = args;
+    options.output_dir = output_dir.string();
+    options.run_id = cli.run_id.empty() ? run_dir.filename().string() : cli.run_id;
+    options.events_path = (run_dir / "events.jsonl").string();
+    options.run_config = core::run::to_json(loaded.config);
+    options.sample = loaded.config.sample;
+    options.progress_bar = !cli.no_progress && ::isatty(STDERR_FILENO);
+
+    std::cout << "lathe-train: run directory " << run_dir.string() << "\n";
+    const auto seed = static_cast<std::uint64_t>(args.seed);
+    RunPieces pieces = build_model(loaded.config, seed);
+    core::data::PreparedDataset data;
+    try {
+        data = prepare_data(loaded.config, pieces, static_cast<std::uint64_t>(args.data_seed.value_or(args.seed)));
+    } catch (const core::Error& e) {
+        core::events::EventWriter(options.events_path, options.run_id)
+            .write("run_failed", {{"reason", "data_error"}, {"message", e.what()}});
+        std::cerr << "lathe-train: data error: " << e.what() << "\n";
+        return kExitDataError;
+    }
+    std::cout << "lathe-train: " << pieces.model_description << ", " << data.train.size() << " train / "
+              << data.validation.size() << " eval blocks\n";
+    core::trainer::install_run_signal_handlers();
+    core::trainer::Trainer trainer(pieces.model, pieces.tokenizer, data.train, data.validation, options);
+    for (const auto& w : trainer.warnings()) std::cerr << "lathe-train: warning: " << w << "\n";
+    core::trainer::TrainOutcome outcome;
+    try {
+        outcome = trainer.train();
+    } catch (const std::exception& e) {
+        std::cerr << "lathe-train: run failed: " << e.what() << "\n";
+        return kExitFailure;
+    }
+    for (const auto& entry : trainer.state().log_history) {
+        if (entry.contains("loss") || entry.contains("eval_loss")) std::cout << "  " << entry.dump() << "\n";
+    }
+    std::cout << "lathe-train: " << outcome.reason << " at step " << outcome.global_step << "; checkpoints in "
+              << output_dir.string() << "\n";
+    return outcome.reason == "stopped" ? kExitStopped : kExitSuccess;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"lathe-train: the Lathe training worker"};
-    lathe::app::EmbeddedDefaultOptions options;
-    app.add_option("--output-dir", options.output_dir, "Where the model folder is written");
-    app.add_option("--preset", options.preset, "Model size preset (gpt2-tiny, llama-tiny, ...)");
-    app.add_option("--block-size", options.block_size, "Tokens per training block");
-    app.add_option("--seed", options.seed, "Seed for data split, weights and sampling");
-    CLI11_PARSE(app, argc, argv);
+    CLI::App app{"lathe-train: the Lathe training worker. Without --config it trains the embedded default.\n"
+                 "Any TrainingArguments field can follow as an override: --learning_rate 3e-4"};
+    Cli cli;
+    app.add_option("--config", cli.config_path, "run.json to train");
+    app.add_option("--run-dir", cli.run_dir, "Run directory (events.jsonl, run.json); default: output_dir");
+    app.add_option("--run-id", cli.run_id, "Run id written into every event; default: the run directory name");
+    app.add_flag("--dry-run", cli.dry_run, "Validate config and data, load the model, print the plan; train nothing");
+    app.add_flag("--print-schema", cli.print_schema, "Print the TrainingArguments schema as JSON");
+    app.add_flag("--no-progress", cli.no_progress, "No progress bar on the terminal");
+    app.allow_extras();
     try {
-        return lathe::app::run_embedded_default(options);
-    } catch (const lathe::core::Error& e) {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? kExitSuccess : kExitInvalidConfig;
+    }
+    cli.overrides = app.remaining();
+    if (cli.print_schema) {
+        std::cout << core::training_args::schema_json().dump(2) << "\n";
+        return kExitSuccess;
+    }
+    Loaded loaded;
+    try {
+        loaded = load(cli);
+    } catch (const core::Error& e) {
+        std::cerr << "lathe-train: invalid configuration: " << e.what() << "\n";
+        return kExitInvalidConfig;
+    }
+    try {
+        return cli.dry_run ? dry_run(loaded.config, loaded.args) : train(cli, loaded);
+    } catch (const core::Error& e) {
         std::cerr << "lathe-train: " << e.what() << "\n";
-        return 2;
+        return kExitInvalidConfig;
     }
 }

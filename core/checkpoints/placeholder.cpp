@@ -1,1 +1,0 @@
-// Placeholder until sources land; delete when adding files.

@@ -1,0 +1,201 @@
+#include "core/trainer/checkpoint_io.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/serialize.h>
+
+#include <fstream>
+#include <sstream>
+#include <type_traits>
+
+#include "core/util/error.h"
+#include "core/util/file_io.h"
+
+namespace lathe::core::trainer {
+namespace {
+
+using c10::IValue;
+
+void write_bytes(const std::string& path, const std::vector<char>& bytes) {
+    util::write_file_atomic(path, std::string_view(bytes.data(), bytes.size()));
+}
+
+std::vector<char> read_bytes(const std::string& path) {
+    const std::string s = util::read_file(path);
+    return {s.begin(), s.end()};
+}
+
+// libtorch 1.x keys optimizer state by the TensorImpl address printed as a string, 2.x by the
+// address itself.
+template <typename Map>
+typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
+    if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
+        std::ostringstream out;
+        out << p.unsafeGetTensorImpl();
+        return out.str();
+    } else {
+        return p.unsafeGetTensorImpl();
+    }
+}
+
+c10::impl::GenericDict make_dict() {
+    return c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
+}
+
+}  // namespace
+
+void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::string& path) {
+    auto state = c10::impl::GenericDict(c10::IntType::get(), c10::AnyType::get());
+    c10::impl::GenericList groups(c10::AnyType::get());
+    std::int64_t index = 0;
+    for (const auto& group : optimizer.param_groups()) {
+        auto g = make_dict();
+        c10::List<std::int64_t> indices;
+        const auto* adamw = dynamic_cast<const torch::optim::AdamWOptions*>(&group.options());
+        const auto* sgd = dynamic_cast<const torch::optim::SGDOptions*>(&group.options());
+        for (const auto& p : group.params()) {
+            auto it = optimizer.state().find(state_key(optimizer.state(), p));
+            if (it != optimizer.state().end() && adamw) {
+                const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+                auto entry = make_dict();
+                // Python keeps `step` as a float tensor since torch 1.12.
+                entry.insert("step", torch::tensor(static_cast<float>(s.step())));
+                entry.insert("exp_avg", s.exp_avg());
+                entry.insert("exp_avg_sq", s.exp_avg_sq());
+                state.insert(index, entry);
+            } else if (it != optimizer.state().end() && sgd) {
+                const auto& s = static_cast<const torch::optim::SGDParamState&>(*it->second);
+                auto entry = make_dict();
+                entry.insert("momentum_buffer", s.momentum_buffer());
+                state.insert(index, entry);
+            }
+            indices.push_back(index++);
+        }
+        if (adamw) {
+            g.insert("lr", adamw->lr());
+            g.insert("betas", c10::ivalue::Tuple::create({std::get<0>(adamw->betas()),
+                                                          std::get<1>(adamw->betas())}));
+            g.insert("eps", adamw->eps());
+            g.insert("weight_decay", adamw->weight_decay());
+            g.insert("amsgrad", adamw->amsgrad());
+            g.insert("foreach", IValue());
+            g.insert("maximize", false);
+            g.insert("capturable", false);
+            g.insert("differentiable", false);
+            g.insert("fused", IValue());
+        } else if (sgd) {
+            g.insert("lr", sgd->lr());
+            g.insert("momentum", sgd->momentum());
+            g.insert("dampening", sgd->dampening());
+            g.insert("weight_decay", sgd->weight_decay());
+            g.insert("nesterov", sgd->nesterov());
+            g.insert("maximize", false);
+            g.insert("foreach", IValue());
+            g.insert("differentiable", false);
+        } else {
+            throw Error(path + ": cannot save the state of this optimizer type");
+        }
+        g.insert("params", indices);
+        groups.push_back(g);
+    }
+    auto root = make_dict();
+    root.insert("state", state);
+    root.insert("param_groups", groups);
+    write_bytes(path, torch::pickle_save(root));
+}
+
+void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string& path) {
+    IValue root;
+    try {
+        root = torch::pickle_load(read_bytes(path));
+    } catch (const c10::Error& e) {
+        throw Error(path + ": not a readable optimizer state: " + e.what_without_backtrace());
+    }
+    if (!root.isGenericDict()) throw Error(path + ": optimizer state is not a dict");
+    auto dict = root.toGenericDict();
+    if (!dict.contains("state") || !dict.contains("param_groups")) {
+        throw Error(path + ": optimizer state lacks \"state\" or \"param_groups\"");
+    }
+    auto state = dict.at("state").toGenericDict();
+    auto groups = dict.at("param_groups").toList();
+    if (groups.size() != optimizer.param_groups().size()) {
+        throw Error(path + ": has " + std::to_string(groups.size()) + " parameter groups, the model's optimizer has " +
+                    std::to_string(optimizer.param_groups().size()));
+    }
+    std::int64_t index = 0;
+    for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+        auto& group = optimizer.param_groups()[gi];
+        auto saved = groups.get(gi).toGenericDict();
+        const auto params = saved.at("params").toIntList();
+        if (params.size() != group.params().size()) {
+            throw Error(path + ": group " + std::to_string(gi) + " has " + std::to_string(params.size()) +
+                        " parameters, the model has " + std::to_string(group.params().size()));
+        }
+        for (const auto& p : group.params()) {
+            if (!state.contains(index)) {
+                ++index;
+                continue;
+            }
+            auto entry = state.at(index).toGenericDict();
+            if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(&group.options())) {
+                (void)adamw;
+                auto s = std::make_unique<torch::optim::AdamWParamState>();
+                auto exp_avg = entry.at("exp_avg").toTensor();
+                if (exp_avg.sizes() != p.sizes()) {
+                    throw Error(path + ": state of parameter " + std::to_string(index) + " has shape " +
+                                c10::str(exp_avg.sizes()) + ", the parameter " + c10::str(p.sizes()));
+                }
+                s->step(static_cast<std::int64_t>(entry.at("step").toTensor().item<double>()));
+                s->exp_avg(exp_avg.to(p.device(), p.scalar_type()).clone());
+                s->exp_avg_sq(entry.at("exp_avg_sq").toTensor().to(p.device(), p.scalar_type()).clone());
+                optimizer.state()[state_key(optimizer.state(), p)] = std::move(s);
+            } else if (dynamic_cast<torch::optim::SGDOptions*>(&group.options())) {
+                auto s = std::make_unique<torch::optim::SGDParamState>();
+                auto buffer = entry.at("momentum_buffer");
+                if (buffer.isTensor()) s->momentum_buffer(buffer.toTensor().to(p.device()).clone());
+                optimizer.state()[state_key(optimizer.state(), p)] = std::move(s);
+            }
+            ++index;
+        }
+    }
+}
+
+void save_scheduler_state(const std::vector<double>& base_lrs, std::int64_t last_epoch, double last_lr,
+                          const std::string& path) {
+    auto root = make_dict();
+    c10::List<double> bases(base_lrs), lasts(std::vector<double>(base_lrs.size(), last_lr));
+    root.insert("base_lrs", bases);
+    root.insert("last_epoch", last_epoch);
+    root.insert("verbose", false);
+    root.insert("_step_count", last_epoch + 1);
+    root.insert("_get_lr_called_within_step", false);
+    root.insert("_last_lr", lasts);
+    c10::impl::GenericList lambdas(c10::AnyType::get());
+    for (std::size_t i = 0; i < base_lrs.size(); ++i) lambdas.push_back(make_dict());
+    root.insert("lr_lambdas", lambdas);
+    write_bytes(path, torch::pickle_save(root));
+}
+
+void save_rng_state(const std::string& path) {
+    auto root = make_dict();
+    auto cpu = at::detail::getDefaultCPUGenerator();
+    {
+        std::lock_guard<std::mutex> lock(cpu.mutex());
+        root.insert("cpu", cpu.get_state());
+    }
+    write_bytes(path, torch::pickle_save(root));
+}
+
+void load_rng_state(const std::string& path) {
+    IValue root;
+    try {
+        root = torch::pickle_load(read_bytes(path));
+    } catch (const c10::Error& e) {
+        throw Error(path + ": not a readable RNG state: " + e.what_without_backtrace());
+    }
+    auto dict = root.toGenericDict();
+    auto cpu = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(cpu.mutex());
+    cpu.set_state(dict.at("cpu").toTensor());
+}
+
+}  // namespace lathe::core::trainer

@@ -1,0 +1,45 @@
+#include "core/trainer/evaluation.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "core/trainer/batches.h"
+#include "core/trainer/rounding.h"
+
+namespace lathe::core::trainer {
+
+EvalResult evaluate_loss(models::CausalLanguageModel& model, const data::TokenBlocks& blocks,
+                         std::int64_t batch_size, const torch::Device& device) {
+    const auto start = std::chrono::steady_clock::now();
+    torch::NoGradGuard no_grad;
+    const bool was_training = model.is_training();
+    model.eval();
+    EvalResult result;
+    double weighted = 0.0;
+    for (std::int64_t first = 0; first < blocks.size(); first += batch_size) {
+        std::vector<std::int64_t> indices;
+        for (std::int64_t i = first; i < std::min(first + batch_size, blocks.size()); ++i) {
+            indices.push_back(i);
+        }
+        auto ids = make_batch(blocks, indices, device);
+        const double loss = models::causal_lm_loss(model.forward(ids), ids).item<double>();
+        weighted += loss * static_cast<double>(indices.size());
+        result.samples += static_cast<std::int64_t>(indices.size());
+        ++result.batches;
+    }
+    if (was_training) model.train();
+    result.loss = result.samples > 0 ? weighted / static_cast<double>(result.samples) : std::nan("");
+    result.runtime_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+}
+
+nlohmann::json eval_metrics(const EvalResult& r) {
+    const double t = std::max(r.runtime_seconds, 1e-9);
+    return {{"eval_loss", r.loss},
+            {"eval_runtime", round_to(r.runtime_seconds, 4)},
+            {"eval_samples_per_second", round_to(static_cast<double>(r.samples) / t, 3)},
+            {"eval_steps_per_second", round_to(static_cast<double>(r.batches) / t, 3)}};
+}
+
+}  // namespace lathe::core::trainer

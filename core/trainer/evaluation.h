@@ -1,0 +1,27 @@
+#pragma once
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/data/token_blocks.h"
+#include "core/models/causal_lm.h"
+
+namespace lathe::core::trainer {
+
+struct EvalResult {
+    double loss = 0.0;  // Transformers' eval_loss: batch means weighted by batch size
+    double runtime_seconds = 0.0;
+    std::int64_t samples = 0;
+    std::int64_t batches = 0;
+};
+
+// Runs the model over every evaluation block in order, in eval mode and without gradients,
+// then restores the mode it found.
+EvalResult evaluate_loss(models::CausalLanguageModel& model, const data::TokenBlocks& blocks,
+                         std::int64_t batch_size, const torch::Device& device);
+
+// Transformers' metric keys (eval_runtime 4 decimals, rates 3), without epoch/step.
+nlohmann::json eval_metrics(const EvalResult& result);
+
+}  // namespace lathe::core::trainer

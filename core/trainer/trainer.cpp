@@ -1,0 +1,541 @@
+#include "core/trainer/trainer.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "core/checkpoints/checkpoint_dir.h"
+#include "core/models/generate.h"
+#include "core/models/model_folder.h"
+#include "core/models/tensor_io.h"
+#include "core/safetensors/safetensors.h"
+#include "core/trainer/batches.h"
+#include "core/trainer/checkpoint_io.h"
+#include "core/trainer/evaluation.h"
+#include "core/trainer/optimizer_factory.h"
+#include "core/trainer/rounding.h"
+#include "core/trainer/run_signals.h"
+#include "core/training_args/validate.h"
+#include "core/util/error.h"
+#include "core/util/file_io.h"
+
+namespace lathe::core::trainer {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kLoopStateFile = "lathe_loop_state.json";
+constexpr const char* kRngStateFile = "lathe_rng_state.pt";
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
+
+bool is_out_of_memory(const std::string& message) {
+    return message.find("out of memory") != std::string::npos ||
+           message.find("can't allocate memory") != std::string::npos ||
+           message.find("bad_alloc") != std::string::npos;
+}
+
+std::string metric_key(const std::string& metric) {
+    return metric.rfind("eval_", 0) == 0 ? metric : "eval_" + metric;
+}
+
+// Weights of a checkpoint folder copied into the live parameters (the optimizer keeps pointing
+// at the same tensors).
+void copy_weights_from(models::CausalLanguageModel& model, const std::string& dir) {
+    auto source = models::load_model(dir);
+    torch::NoGradGuard no_grad;
+    auto target = model.named_parameters();
+    for (const auto& item : source->named_parameters()) {
+        auto* param = target.find(item.key());
+        if (param == nullptr) {
+            throw Error(dir + ": tensor \"" + item.key() + "\" does not belong to this model");
+        }
+        param->copy_(item.value());
+    }
+}
+
+}  // namespace
+
+Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
+                 std::optional<tokenizer::Tokenizer> tokenizer, data::TokenBlocks train,
+                 data::TokenBlocks eval, TrainerOptions options)
+    : model_(std::move(model)),
+      tokenizer_(std::move(tokenizer)),
+      train_(std::move(train)),
+      eval_(std::move(eval)),
+      options_(std::move(options)),
+      args_(training_args::resolved(options_.args)),
+      plan_(plan_steps(args_, train_.size())),
+      flow_(args_, plan_) {
+    training_args::validate(args_);
+    if (args_.eval_strategy != "no" && eval_.empty()) {
+        throw Error("training_args.eval_strategy = \"" + args_.eval_strategy +
+                    "\" but the dataset has no evaluation blocks (set dataset.eval_files or "
+                    "validation_split_percent)");
+    }
+    if (args_.fp16 && !options_.device.is_cuda()) {
+        throw Error("training_args.fp16 needs a CUDA device; on CPU use bf16 or neither");
+    }
+    if (args_.bf16) {
+        throw Error("training_args.bf16 is not implemented by this trainer yet; train in fp32");
+    }
+    if (args_.gradient_checkpointing) {
+        throw Error("training_args.gradient_checkpointing is not implemented by this trainer yet");
+    }
+    if (args_.label_smoothing_factor != 0.0 || args_.neftune_noise_alpha) {
+        throw Error("training_args.label_smoothing_factor and neftune_noise_alpha are not "
+                    "implemented by this trainer yet");
+    }
+    optimizer_ = create_optimizer(*model_, args_, &warnings_);
+    schedule_.type = lr_schedules::parse_scheduler_type(args_.lr_scheduler_type);
+    schedule_.warmup_steps = plan_.warmup_steps;
+    schedule_.total_steps = plan_.max_steps;
+    schedule_.base_lr = args_.learning_rate;
+    schedule_.kwargs = args_.lr_scheduler_kwargs;
+    if (schedule_.type == lr_schedules::SchedulerType::ReduceLrOnPlateau) {
+        plateau_.emplace(args_.lr_scheduler_kwargs, args_.learning_rate);
+    } else {
+        lr_schedules::validate(schedule_);
+    }
+    if (options_.early_stopping) {
+        if (!args_.metric_for_best_model || args_.eval_strategy == "no") {
+            throw Error("early_stopping needs training_args.metric_for_best_model and an "
+                        "eval_strategy other than \"no\"");
+        }
+        early_stopping_.emplace(options_.early_stopping->patience, options_.early_stopping->threshold);
+    }
+    sampler_ = std::make_unique<data::EpochSampler>(
+        train_.size(), static_cast<std::uint64_t>(args_.data_seed.value_or(args_.seed)),
+        options_.shuffle);
+    if (!options_.events_path.empty()) {
+        events_ = std::make_unique<events::EventWriter>(options_.events_path, options_.run_id);
+    }
+    state_.max_steps = plan_.max_steps;
+    state_.logging_steps = plan_.logging_steps;
+    state_.eval_steps = plan_.eval_steps;
+    state_.save_steps = plan_.save_steps;
+    state_.train_batch_size = args_.per_device_train_batch_size;
+    state_.num_train_epochs = plan_.num_epochs;
+    non_embedding_parameters_ = non_embedding_parameters();
+    tr_loss_ = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(options_.device));
+}
+
+Trainer::~Trainer() = default;
+
+std::int64_t Trainer::non_embedding_parameters() const {
+    std::int64_t n = 0;
+    for (const auto& item : model_->named_parameters()) {
+        const auto& name = item.key();
+        if (name.find("wte.") != std::string::npos || name.find("wpe.") != std::string::npos ||
+            name.find("embed_tokens.") != std::string::npos) {
+            continue;
+        }
+        n += item.value().numel();
+    }
+    return n;
+}
+
+void Trainer::emit(const std::string& type, json fields) {
+    if (events_) events_->write(type, std::move(fields));
+}
+
+TrainOutcome Trainer::train() {
+    try {
+        return train_inner();
+    } catch (const RunFailure& e) {
+        emit("run_failed", {{"reason", e.reason()}, {"message", e.what()}});
+        throw;
+    } catch (const Error& e) {
+        emit("run_failed", {{"reason", "exception"}, {"message", e.what()}});
+        throw;
+    } catch (const std::bad_alloc&) {
+        emit("run_failed", {{"reason", "out_of_memory"},
+                            {"message", "memory allocation failed"},
+                            {"hint", "lower per_device_train_batch_size or block_size, or raise "
+                                     "gradient_accumulation_steps"}});
+        throw;
+    } catch (const std::exception& e) {
+        const std::string message = e.what();
+        if (is_out_of_memory(message)) {
+            emit("run_failed", {{"reason", "out_of_memory"},
+                                {"message", message.substr(0, 2000)},
+                                {"hint", "lower per_device_train_batch_size or block_size, or raise "
+                                         "gradient_accumulation_steps"}});
+        } else {
+            emit("run_failed", {{"reason", "exception"}, {"message", message.substr(0, 2000)}});
+        }
+        throw;
+    }
+}
+
+std::optional<std::string> Trainer::resume_checkpoint_path() const {
+    const auto& r = args_.resume_from_checkpoint;
+    if (std::holds_alternative<bool>(r)) {
+        if (!std::get<bool>(r)) return std::nullopt;
+        auto latest = checkpoints::latest_checkpoint(options_.output_dir);
+        if (!latest) {
+            throw Error("training_args.resume_from_checkpoint = true but " + options_.output_dir +
+                        " holds no complete checkpoint");
+        }
+        return latest;
+    }
+    if (std::holds_alternative<std::string>(r)) {
+        const auto& path = std::get<std::string>(r);
+        if (!fs::exists(fs::path(path) / "trainer_state.json")) {
+            throw Error("training_args.resume_from_checkpoint: " + path +
+                        " is not a complete checkpoint (no trainer_state.json)");
+        }
+        return path;
+    }
+    return std::nullopt;
+}
+
+TrainOutcome Trainer::train_inner() {
+    fs::create_directories(options_.output_dir);
+    checkpoints::remove_stale_staging(options_.output_dir);
+    torch::manual_seed(static_cast<std::uint64_t>(args_.seed));
+    const auto resume = resume_checkpoint_path();
+
+    std::int64_t parameters = 0;
+    for (const auto& p : model_->parameters()) parameters += p.numel();
+    emit("run_started",
+         {{"config", options_.run_config},
+          {"world_size", 1},
+          {"device", options_.device.str()},
+          {"parameter_count", parameters},
+          {"versions", {{"lathe", "0.1.0"}, {"libtorch", TORCH_VERSION}}},
+          {"max_steps", plan_.max_steps},
+          {"num_train_epochs", plan_.num_epochs},
+          {"train_blocks", train_.size()},
+          {"eval_blocks", eval_.size()},
+          {"global_batch_size", plan_.global_batch_size},
+          {"resumed_from", resume ? json(*resume) : json(nullptr)}});
+    for (const auto& w : warnings_) emit("warning", {{"message", w}});
+
+    if (resume) resume_from(*resume);
+    model_->train();
+    train_start_ = last_log_time_ = last_progress_time_ = Clock::now();
+
+    if (args_.eval_on_start && !resume) {
+        control_.should_evaluate = true;
+        maybe_log_save_evaluate();
+    }
+
+    for (; epoch_ < plan_.num_epochs && !control_.should_training_stop; ++epoch_) {
+        if (micro_batches_in_epoch_ == 0) sampler_->start_epoch(static_cast<std::uint64_t>(epoch_));
+        control_.should_epoch_stop = false;
+        while (micro_batches_in_epoch_ < plan_.batches_per_epoch) {
+            const std::int64_t window = std::min(args_.gradient_accumulation_steps,
+                                                 plan_.batches_per_epoch - micro_batches_in_epoch_);
+            train_window(window);
+            optimizer_step();
+            flow_.on_step_end(state_.global_step, control_);
+            if (take_save_request()) control_.should_save = true;
+            if (stop_requested()) {
+                control_.should_save = true;
+                control_.should_training_stop = true;
+                stop_reason_ = "stopped";
+            }
+            maybe_log_save_evaluate();
+            report_progress(false);
+            if (control_.should_epoch_stop || control_.should_training_stop) break;
+        }
+        if (micro_batches_in_epoch_ >= plan_.batches_per_epoch) {
+            micro_batches_in_epoch_ = 0;
+            flow_.on_epoch_end(control_);
+            maybe_log_save_evaluate();
+        }
+    }
+
+    if (args_.load_best_model_at_end && state_.best_model_checkpoint) load_best_model();
+
+    // The final log entry, as Trainer.train() writes it.
+    total_loss_scalar_ += tr_loss_.item<double>();
+    const double runtime = seconds_between(train_start_, Clock::now());
+    const double samples = static_cast<double>(plan_.global_batch_size * plan_.max_steps);
+    const double steps = static_cast<double>(plan_.max_steps);
+    json metrics = {{"train_runtime", round_to(runtime, 4)},
+                    {"train_samples_per_second", round_to(samples / std::max(runtime, 1e-9), 3)},
+                    {"train_steps_per_second", round_to(steps / std::max(runtime, 1e-9), 3)},
+                    {"total_flos", state_.total_flos},
+                    {"train_loss", state_.global_step > 0
+                                       ? total_loss_scalar_ / static_cast<double>(state_.global_step)
+                                       : 0.0}};
+    log(metrics, "");
+    report_progress(true);
+    json finished = {{"reason", stop_reason_}, {"metrics", state_.log_history.back()}};
+    emit("run_finished", finished);
+    return {stop_reason_, state_.global_step, state_.log_history.back()};
+}
+
+void Trainer::train_window(std::int64_t micro_batches) {
+    const auto batch = args_.per_device_train_batch_size;
+    std::vector<std::vector<std::int64_t>> windows;
+    std::int64_t targets = 0;
+    for (std::int64_t m = 0; m < micro_batches; ++m) {
+        std::vector<std::int64_t> indices;
+        for (std::int64_t i = 0; i < batch; ++i) {
+            auto next = sampler_->next();
+            if (!next) break;
+            indices.push_back(*next);
+        }
+        if (indices.empty()) break;
+        targets += static_cast<std::int64_t>(indices.size()) * (train_.block_size() - 1);
+        windows.push_back(std::move(indices));
+    }
+    for (const auto& indices : windows) {
+        auto ids = make_batch(train_, indices, options_.device);
+        // Token-weighted mean over the whole accumulation window (Transformers'
+        // num_items_in_batch): each micro-batch contributes its loss sum / window targets.
+        auto loss = models::causal_lm_loss(model_->forward(ids), ids, targets);
+        loss.backward();
+        auto detached = loss.detach();
+        const bool finite = std::isfinite(detached.item<double>());
+        if (!finite && args_.stop_on_non_finite_loss) {
+            throw RunFailure("non_finite_loss", "loss became " + std::to_string(detached.item<double>()) +
+                                                    " at step " + std::to_string(state_.global_step + 1) +
+                                                    " (stop_on_non_finite_loss is on)");
+        }
+        if (!finite && args_.logging_nan_inf_filter) {
+            tr_loss_ = tr_loss_ + tr_loss_ / static_cast<double>(1 + state_.global_step -
+                                                                 globalstep_last_logged_);
+        } else {
+            tr_loss_ = tr_loss_ + detached;
+        }
+        const auto tokens = ids.numel();
+        state_.num_input_tokens_seen += tokens;
+        tokens_since_log_ += tokens;
+        total_flos_ += 6.0 * static_cast<double>(non_embedding_parameters_) * static_cast<double>(tokens);
+    }
+    micro_batches_in_epoch_ += micro_batches;
+}
+
+void Trainer::optimizer_step() {
+    last_grad_norm_.reset();
+    if (args_.max_grad_norm > 0) {
+        last_grad_norm_ = torch::nn::utils::clip_grad_norm_(model_->parameters(), args_.max_grad_norm);
+    }
+    if (!plateau_) {
+        current_lr_ = lr_schedules::learning_rate(schedule_, state_.global_step);
+    } else {
+        current_lr_ = plateau_->lr();
+    }
+    set_learning_rate(*optimizer_, current_lr_);
+    optimizer_->step();
+    optimizer_->zero_grad();
+    state_.global_step += 1;
+    state_.epoch = static_cast<double>(epoch_) + static_cast<double>(micro_batches_in_epoch_) /
+                                                     static_cast<double>(plan_.batches_per_epoch);
+    state_.total_flos = total_flos_;
+    // The rate Transformers logs is the scheduler's after its step: the next step's rate.
+    current_lr_ = plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, state_.global_step);
+}
+
+void Trainer::log(json logs, const std::string& event_type) {
+    logs["epoch"] = state_.epoch;
+    logs["step"] = state_.global_step;
+    state_.log_history.push_back(logs);
+    if (!event_type.empty()) {
+        json event = logs;
+        if (event_type == "log") {
+            const auto now = Clock::now();
+            const double elapsed = seconds_between(last_log_time_, now);
+            const auto steps = std::max<std::int64_t>(1, state_.global_step - globalstep_last_logged_);
+            event["tokens_per_second"] = elapsed > 0 ? static_cast<double>(tokens_since_log_) / elapsed : 0.0;
+            event["step_time_seconds"] = elapsed / static_cast<double>(steps);
+            event["num_input_tokens_seen"] = state_.num_input_tokens_seen;
+            last_log_time_ = now;
+            tokens_since_log_ = 0;
+        }
+        emit(event_type, event);
+    }
+}
+
+void Trainer::maybe_log_save_evaluate() {
+    if (control_.should_log && state_.global_step > globalstep_last_logged_) {
+        const double tr_loss = tr_loss_.item<double>();
+        tr_loss_.zero_();
+        json logs;
+        logs["loss"] = round_to(tr_loss / static_cast<double>(state_.global_step - globalstep_last_logged_), 4);
+        if (last_grad_norm_) logs["grad_norm"] = *last_grad_norm_;
+        logs["learning_rate"] = current_lr_;
+        total_loss_scalar_ += tr_loss;
+        log(logs, "log");
+        globalstep_last_logged_ = state_.global_step;
+    }
+    control_.should_log = false;
+    json metrics;
+    if (control_.should_evaluate) {
+        control_.should_evaluate = false;
+        metrics = evaluate();
+    }
+    if (control_.should_save) {
+        control_.should_save = false;
+        save_checkpoint(metrics);
+    }
+}
+
+json Trainer::evaluate() {
+    auto result = evaluate_loss(*model_, eval_, args_.per_device_eval_batch_size, options_.device);
+    json metrics = eval_metrics(result);
+    log(metrics, "");
+    json event = state_.log_history.back();
+    event["eval_perplexity"] = std::exp(result.loss);
+    emit("eval", event);
+
+    if (!options_.sample.prompt.empty() && tokenizer_) {
+        auto prompt = tokenizer_->encode(options_.sample.prompt, false);
+        models::GenerateOptions gen;
+        gen.max_new_tokens = options_.sample.max_new_tokens;
+        gen.temperature = options_.sample.temperature;
+        gen.top_k = options_.sample.top_k;
+        gen.seed = static_cast<std::uint64_t>(args_.seed + state_.global_step);
+        gen.stop_token_ids = model_->config().eos_token_ids;
+        auto ids = models::generate(*model_, {prompt.begin(), prompt.end()}, gen);
+        std::vector<std::int32_t> ids32(ids.begin(), ids.end());
+        emit("sample", {{"step", state_.global_step},
+                        {"prompt", options_.sample.prompt},
+                        {"text", tokenizer_->decode(ids32, true)}});
+    }
+
+    if (plateau_) plateau_->step(result.loss);
+    if (args_.metric_for_best_model) {
+        const auto key = metric_key(*args_.metric_for_best_model);
+        if (!metrics.contains(key)) {
+            throw Error("training_args.metric_for_best_model = \"" + *args_.metric_for_best_model +
+                        "\": the evaluation produced no \"" + key + "\"");
+        }
+        const double value = metrics[key].get<double>();
+        const bool greater = args_.greater_is_better.value_or(false);
+        if (early_stopping_) {
+            early_stopping_->on_evaluate(value, state_.best_metric, greater, control_);
+            if (control_.should_training_stop && stop_reason_ == "completed") stop_reason_ = "early_stopping";
+        }
+        if (checkpoints::is_better(value, state_.best_metric, greater)) {
+            state_.best_metric = value;
+            state_.best_global_step = state_.global_step;
+            if (args_.save_strategy == "best") control_.should_save = true;
+        }
+    }
+    return metrics;
+}
+
+void Trainer::save_checkpoint(const json& metrics) {
+    checkpoints::CheckpointStaging staging(options_.output_dir, state_.global_step);
+    const fs::path dir = staging.path();
+    models::save_model(*model_, dir.string(), tokenizer_ ? &*tokenizer_ : nullptr);
+    util::write_file_atomic((dir / "training_args.json").string(), args_.to_json().dump(2) + "\n");
+    if (!args_.save_only_model) {
+        save_optimizer_state(*optimizer_, (dir / "optimizer.pt").string());
+        std::vector<double> base_lrs(optimizer_->param_groups().size(), args_.learning_rate);
+        save_scheduler_state(base_lrs, state_.global_step, current_lr_, (dir / "scheduler.pt").string());
+        save_rng_state((dir / kRngStateFile).string());
+        json loop = {{"epoch", epoch_},
+                     {"micro_batches_in_epoch", micro_batches_in_epoch_},
+                     {"sampler", data::to_json(sampler_->state())},
+                     {"tr_loss", tr_loss_.item<double>()},
+                     {"total_loss_scalar", total_loss_scalar_},
+                     {"globalstep_last_logged", globalstep_last_logged_},
+                     {"total_flos", total_flos_},
+                     {"plateau", plateau_ ? plateau_->state() : json(nullptr)}};
+        util::write_file_atomic((dir / kLoopStateFile).string(), loop.dump(2) + "\n");
+    }
+    const std::string final_path =
+        (fs::path(options_.output_dir) / checkpoints::checkpoint_dir_name(state_.global_step)).string();
+    if (state_.best_global_step && *state_.best_global_step == state_.global_step) {
+        state_.best_model_checkpoint = final_path;
+    }
+    state_.stateful_callbacks = json::object();
+    state_.stateful_callbacks["TrainerControl"] = control_.to_json();
+    if (early_stopping_) state_.stateful_callbacks["EarlyStoppingCallback"] = early_stopping_->to_json();
+    state_.save((dir / "trainer_state.json").string());
+    const std::string committed = staging.commit();
+
+    for (const auto& old : checkpoints::checkpoints_to_rotate(checkpoints::list_checkpoints(options_.output_dir),
+                                                               args_.save_total_limit,
+                                                               state_.best_model_checkpoint)) {
+        fs::remove_all(old);
+        emit("checkpoint_deleted", {{"path", old}});
+    }
+    emit("checkpoint_saved", {{"path", committed},
+                              {"step", state_.global_step},
+                              {"metrics", metrics.is_null() ? json::object() : metrics},
+                              {"bytes", checkpoints::folder_bytes(committed)},
+                              {"best", state_.best_model_checkpoint == committed}});
+}
+
+void Trainer::resume_from(const std::string& checkpoint) {
+    copy_weights_from(*model_, checkpoint);
+    state_ = checkpoints::TrainerState::load((fs::path(checkpoint) / "trainer_state.json").string());
+    const fs::path loop_file = fs::path(checkpoint) / kLoopStateFile;
+    if (!fs::exists(fs::path(checkpoint) / "optimizer.pt") || !fs::exists(loop_file)) {
+        throw Error(checkpoint + ": holds only the model (save_only_model); it cannot be resumed "
+                                 "exactly. Start a new run from its weights instead");
+    }
+    load_optimizer_state(*optimizer_, (fs::path(checkpoint) / "optimizer.pt").string());
+    const json loop = json::parse(util::read_file(loop_file.string()));
+    epoch_ = loop.at("epoch").get<std::int64_t>();
+    micro_batches_in_epoch_ = loop.at("micro_batches_in_epoch").get<std::int64_t>();
+    sampler_->set_state(data::sampler_state_from_json(loop.at("sampler")));
+    tr_loss_.fill_(loop.at("tr_loss").get<double>());
+    total_loss_scalar_ = loop.at("total_loss_scalar").get<double>();
+    globalstep_last_logged_ = loop.at("globalstep_last_logged").get<std::int64_t>();
+    total_flos_ = loop.at("total_flos").get<double>();
+    if (plateau_ && !loop.at("plateau").is_null()) plateau_->load_state(loop.at("plateau"));
+    if (early_stopping_ && state_.stateful_callbacks.contains("EarlyStoppingCallback")) {
+        early_stopping_->load_json(state_.stateful_callbacks["EarlyStoppingCallback"]);
+    }
+    if (state_.max_steps != plan_.max_steps) {
+        emit("warning", {{"message", "resuming with max_steps " + std::to_string(plan_.max_steps) +
+                                         " where the checkpoint planned " + std::to_string(state_.max_steps) +
+                                         ": the learning-rate schedule will not continue exactly"}});
+        state_.max_steps = plan_.max_steps;
+    }
+    current_lr_ = plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, state_.global_step);
+    // A checkpoint taken at the very end of an epoch resumes at the start of the next one.
+    if (micro_batches_in_epoch_ >= plan_.batches_per_epoch) {
+        micro_batches_in_epoch_ = 0;
+        ++epoch_;
+    }
+    load_rng_state((fs::path(checkpoint) / kRngStateFile).string());
+    if (state_.global_step >= plan_.max_steps) control_.should_training_stop = true;
+}
+
+void Trainer::load_best_model() {
+    copy_weights_from(*model_, *state_.best_model_checkpoint);
+    emit("warning", {{"message", "loaded the best model from " + *state_.best_model_checkpoint +
+                                     " (load_best_model_at_end)"}});
+}
+
+void Trainer::report_progress(bool force) {
+    const auto now = Clock::now();
+    if (!force && seconds_between(last_progress_time_, now) < 0.5) return;
+    last_progress_time_ = now;
+    const double elapsed = seconds_between(train_start_, now);
+    const double done = static_cast<double>(state_.global_step);
+    const double eta = done > 0 ? elapsed / done * static_cast<double>(plan_.max_steps - state_.global_step) : 0.0;
+    emit("progress", {{"step", state_.global_step},
+                      {"max_steps", plan_.max_steps},
+                      {"epoch", state_.epoch},
+                      {"eta_seconds", eta}});
+    if (options_.progress_bar) {
+        const int width = 30;
+        const int filled = static_cast<int>(width * done / static_cast<double>(plan_.max_steps));
+        std::fprintf(stderr, "\r[%s%s] %lld/%lld  epoch %.2f  ETA %.0f s  ",
+                     std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                     std::string(static_cast<std::size_t>(width - filled), '.').c_str(),
+                     static_cast<long long>(state_.global_step), static_cast<long long>(plan_.max_steps),
+                     state_.epoch, eta);
+        if (force) std::fprintf(stderr, "\n");
+        std::fflush(stderr);
+    }
+}
+
+}  // namespace lathe::core::trainer
