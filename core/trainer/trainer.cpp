@@ -334,8 +334,10 @@ void Trainer::optimizer_step() {
     state_.epoch = static_cast<double>(epoch_) + static_cast<double>(micro_batches_in_epoch_) /
                                                      static_cast<double>(plan_.batches_per_epoch);
     state_.total_flos = total_flos_;
-    // The rate Transformers logs is the scheduler's after its step: the next step's rate.
+    // As LambdaLR after scheduler.step(): the groups already hold the next step's rate, which is
+    // the rate Transformers logs and what optimizer.pt must carry for a Python resume.
     current_lr_ = plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, state_.global_step);
+    set_learning_rate(*optimizer_, current_lr_);
 }
 
 void Trainer::log(json logs, const std::string& event_type) {

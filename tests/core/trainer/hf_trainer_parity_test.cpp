@@ -3,6 +3,8 @@
 // linear decay, gradient accumulation 2, clipping, evaluation every 5 steps.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "core/models/model_folder.h"
 #include "core/trainer/trainer.h"
 #include "core/util/file_io.h"
@@ -16,6 +18,14 @@ TEST(HfTrainerParity, LossGradNormAndLearningRateMatchEveryStep) {
     auto expected = nlohmann::json::parse(util::read_file(tests::fixture("trainer/hf_log_history.json")));
     auto out = tests::temp_dir("hf-parity");
     args_json["output_dir"] = out.string();
+    // LATHE_EXPORT_DIR keeps Lathe's checkpoint-10 for make_trainer_fixtures.py --resume-from
+    // (Transformers' Trainer resuming from a Lathe checkpoint).
+    if (const char* keep = std::getenv("LATHE_EXPORT_DIR")) {
+        out = keep;
+        args_json["output_dir"] = out.string();
+        args_json["save_strategy"] = "steps";
+        args_json["save_steps"] = 10;
+    }
     TrainerOptions options;
     options.args = testing::args_from(args_json);
     options.output_dir = out.string();
