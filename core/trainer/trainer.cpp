@@ -221,6 +221,7 @@ TrainOutcome Trainer::train_inner() {
 
     if (resume) resume_from(*resume);
     model_->train();
+    each_callback([&](TrainerCallback& c) { c.on_train_begin(state_, control_); });
     train_start_ = last_log_time_ = last_progress_time_ = Clock::now();
 
     if (args_.eval_on_start && !resume) {
@@ -231,12 +232,14 @@ TrainOutcome Trainer::train_inner() {
     for (; epoch_ < plan_.num_epochs && !control_.should_training_stop; ++epoch_) {
         if (micro_batches_in_epoch_ == 0) sampler_->start_epoch(static_cast<std::uint64_t>(epoch_));
         control_.should_epoch_stop = false;
+        each_callback([&](TrainerCallback& c) { c.on_epoch_begin(state_, control_); });
         while (micro_batches_in_epoch_ < plan_.batches_per_epoch) {
             const std::int64_t window = std::min(args_.gradient_accumulation_steps,
                                                  plan_.batches_per_epoch - micro_batches_in_epoch_);
             train_window(window);
             optimizer_step();
             flow_.on_step_end(state_.global_step, control_);
+            each_callback([&](TrainerCallback& c) { c.on_step_end(state_, control_); });
             if (take_save_request()) control_.should_save = true;
             if (stop_requested()) {
                 control_.should_save = true;
@@ -250,11 +253,13 @@ TrainOutcome Trainer::train_inner() {
         if (micro_batches_in_epoch_ >= plan_.batches_per_epoch) {
             micro_batches_in_epoch_ = 0;
             flow_.on_epoch_end(control_);
+            each_callback([&](TrainerCallback& c) { c.on_epoch_end(state_, control_); });
             maybe_log_save_evaluate();
         }
     }
 
     if (args_.load_best_model_at_end && state_.best_model_checkpoint) load_best_model();
+    each_callback([&](TrainerCallback& c) { c.on_train_end(state_, control_); });
 
     // The final log entry, as Trainer.train() writes it.
     total_loss_scalar_ += tr_loss_.item<double>();
@@ -344,6 +349,7 @@ void Trainer::log(json logs, const std::string& event_type) {
     logs["epoch"] = state_.epoch;
     logs["step"] = state_.global_step;
     state_.log_history.push_back(logs);
+    each_callback([&](TrainerCallback& c) { c.on_log(state_, control_, logs); });
     if (!event_type.empty()) {
         json event = logs;
         if (event_type == "log") {
@@ -407,6 +413,7 @@ json Trainer::evaluate() {
                         {"text", tokenizer_->decode(ids32, true)}});
     }
 
+    each_callback([&](TrainerCallback& c) { c.on_evaluate(state_, control_, metrics); });
     if (plateau_) plateau_->step(result.loss);
     if (args_.metric_for_best_model) {
         const auto key = metric_key(*args_.metric_for_best_model);
@@ -471,6 +478,7 @@ void Trainer::save_checkpoint(const json& metrics) {
                               {"metrics", metrics.is_null() ? json::object() : metrics},
                               {"bytes", checkpoints::folder_bytes(committed)},
                               {"best", state_.best_model_checkpoint == committed}});
+    each_callback([&](TrainerCallback& c) { c.on_save(state_, control_); });
 }
 
 void Trainer::resume_from(const std::string& checkpoint) {

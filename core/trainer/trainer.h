@@ -18,6 +18,7 @@
 #include "core/models/causal_lm.h"
 #include "core/run/run_config.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/trainer/callbacks.h"
 #include "core/trainer/flow.h"
 #include "core/trainer/step_plan.h"
 #include "core/training_args/training_arguments.h"
@@ -40,6 +41,7 @@ struct TrainerOptions {
     bool shuffle = true;        // tests turn this off to replay the batches an oracle saw
     bool progress_bar = false;  // a terminal progress line on stderr
     torch::Device device = torch::kCPU;
+    std::vector<std::shared_ptr<TrainerCallback>> callbacks;  // after the built-in flow
 };
 
 struct TrainOutcome {
@@ -87,6 +89,10 @@ private:
     void save_checkpoint(const nlohmann::json& metrics);
     void log(nlohmann::json logs, const std::string& event_type);
     void emit(const std::string& type, nlohmann::json fields);
+    template <typename Hook>
+    void each_callback(Hook&& hook) {
+        for (auto& callback : options_.callbacks) hook(*callback);
+    }
     void report_progress(bool force);
     void load_best_model();
     std::int64_t non_embedding_parameters() const;
