@@ -44,17 +44,16 @@ struct Loaded {
 
 Loaded load(const Cli& cli) {
     auto parsed = cli.config_path.empty()
-                      ? core::run::ParsedRunConfig{core::run::embedded_default_run_config(), {}}
+                      ? core::run::parse_run_config(core::run::to_json(core::run::embedded_default_run_config()),
+                                                    "embedded default")
                       : core::run::load_run_config(cli.config_path);
-    const std::string source = (cli.config_path.empty() ? "embedded default" : cli.config_path) + " training_args";
-    auto args = core::training_args::from_json(parsed.config.training_args, source);
+    auto args = parsed.args;
     std::vector<std::string> warnings = parsed.warnings;
-    warnings.insert(warnings.end(), args.warnings.begin(), args.warnings.end());
-    core::training_args::apply_overrides(args.args, cli.overrides, &warnings);
-    core::training_args::validate(args.args);
+    core::training_args::apply_overrides(args, cli.overrides, &warnings);
+    core::training_args::validate(args);
     for (const auto& w : warnings) std::cerr << "lathe-train: warning: " << w << "\n";
-    parsed.config.training_args = args.args.to_json();
-    return {parsed.config, args.args};
+    parsed.config.training_args = args.to_json();
+    return {parsed.config, args};
 }
 
 int train(const Cli& cli, const Loaded& loaded) {

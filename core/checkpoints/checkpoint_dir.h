@@ -5,53 +5,58 @@
 #include <string>
 #include <vector>
 
+#include "core/checkpoints/rotation.h"
+
 namespace lathe::core::checkpoints {
 
 std::string checkpoint_dir_name(std::int64_t step);  // "checkpoint-<step>"
 
-struct CheckpointEntry {
-    std::string path;
-    std::int64_t step = 0;
-};
-
-// Complete checkpoints only: folders named checkpoint-<digits> holding trainer_state.json (it is
-// written last, and the folder itself only appears by an atomic rename). Sorted by step.
+// Complete checkpoints only: folders named checkpoint-<digits> that hold trainer_state.json
+// (Transformers writes it last; Lathe's folders also appear only by an atomic rename), so that a
+// folder left by a crash mid-save is never taken for a checkpoint. Sorted by step. A missing
+// output_dir has none; an unreadable one is an Error naming it.
 std::vector<CheckpointEntry> list_checkpoints(const std::string& output_dir);
+// The complete checkpoint with the highest step.
 std::optional<std::string> latest_checkpoint(const std::string& output_dir);
 
-// A checkpoint is written into "<output_dir>/.tmp-checkpoint-<step>-<pid>", synced, then renamed
-// to checkpoint-<step>: a crash at any moment leaves either the old state or the complete new
-// folder, never a checkpoint-N that looks complete and is not.
+// A checkpoint is written into "<output_dir>/.tmp-checkpoint-<step>-<pid>" (path()), then
+// commit() fsyncs every file and folder in it and renames it to checkpoint-<step>. An existing
+// checkpoint-<step> is first renamed aside (".tmp-old-checkpoint-<step>-<pid>") and deleted only
+// once the new folder is in place and the rename is synced. A crash at any moment leaves the old
+// checkpoint, the new one, or (between the two renames) the old one aside, which
+// remove_stale_staging puts back; never a checkpoint-<step> that is incomplete.
 class CheckpointStaging {
-public:
+  public:
+    // Creates output_dir when needed and an empty staging folder (removing a leftover one).
     CheckpointStaging(const std::string& output_dir, std::int64_t step);
     ~CheckpointStaging();  // removes the staging folder unless committed
     CheckpointStaging(const CheckpointStaging&) = delete;
     CheckpointStaging& operator=(const CheckpointStaging&) = delete;
 
     const std::string& path() const { return path_; }
-    std::string commit();  // returns the final path
+    // Returns the final path, output_dir/checkpoint-<step>. Throws Error naming the folder.
+    std::string commit();
 
-private:
+  private:
     std::string output_dir_;
-    std::int64_t step_;
+    std::int64_t step_ = 0;
     std::string path_;
     bool committed_ = false;
 };
 
-// Staging folders left by processes that died mid-save.
-void remove_stale_staging(const std::string& output_dir);
+// At start, before any save: deletes ".tmp-checkpoint-*" staging and ".tmp-delete-checkpoint-*"
+// folders whose process is gone, and puts a ".tmp-old-checkpoint-<step>-*" folder back as
+// checkpoint-<step> when that one is missing (a crash between commit's two renames), deleting it
+// otherwise. Folders of this process's own pid count as stale (a container restarts with the same
+// pid). Returns one line per action, for a warning.
+std::vector<std::string> remove_stale_staging(const std::string& output_dir);
 
-// Transformers' _sorted_checkpoints + _rotate_checkpoints: the paths to delete for
-// save_total_limit, the best checkpoint protected (moved to second-to-last; a limit of 1 keeps 2
-// when the best is not the last).
-std::vector<std::string> checkpoints_to_rotate(const std::vector<CheckpointEntry>& sorted,
-                                               std::optional<std::int64_t> save_total_limit,
-                                               const std::optional<std::string>& best_model_checkpoint);
+// Deletes a checkpoint folder so that a crash midway never leaves a checkpoint-N that
+// list_checkpoints would return: it is renamed to ".tmp-delete-checkpoint-<step>-<pid>" first.
+// Throws Error naming the folder.
+void remove_checkpoint(const std::string& path);
 
-// Transformers' rule for a new best metric.
-bool is_better(double metric, std::optional<double> best, bool greater_is_better);
-
+// Total bytes of the regular files under `path` (for checkpoint_saved events); 0 if missing.
 std::uint64_t folder_bytes(const std::string& path);
 
 }  // namespace lathe::core::checkpoints

@@ -1,5 +1,6 @@
 #include "core/checkpoints/trainer_state.h"
 
+#include "core/checkpoints/python_json.h"
 #include "core/util/error.h"
 #include "core/util/file_io.h"
 
@@ -13,22 +14,52 @@ json optional_json(const std::optional<T>& v) {
     return v ? json(*v) : json(nullptr);
 }
 
-template <typename T>
-T get(const json& j, const char* key, T fallback, const std::string& source) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return fallback;
-    try {
-        return it->get<T>();
-    } catch (const json::exception&) {
-        throw Error(source + ": \"" + key + "\" has the wrong type: " + it->dump());
-    }
+[[noreturn]] void wrong_type(const std::string& source, const char* key, const char* expected,
+                             const json& value) {
+    throw Error(source + ": \"" + key + "\" must be " + expected + ", got " +
+                value.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-template <typename T>
-std::optional<T> get_optional(const json& j, const char* key, const std::string& source) {
+// nullptr when the key is missing or null.
+const json* find(const json& j, const char* key) {
     auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return std::nullopt;
-    return get<T>(j, key, T{}, source);
+    return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::optional<std::int64_t> get_int(const json& j, const char* key, const std::string& source) {
+    const json* v = find(j, key);
+    if (!v)
+        return std::nullopt;
+    if (!v->is_number_integer())
+        wrong_type(source, key, "an integer", *v);
+    return v->get<std::int64_t>();
+}
+
+std::optional<double> get_float(const json& j, const char* key, const std::string& source) {
+    const json* v = find(j, key);
+    if (!v)
+        return std::nullopt;
+    if (!v->is_number())
+        wrong_type(source, key, "a number", *v);
+    return v->get<double>();
+}
+
+std::optional<bool> get_bool(const json& j, const char* key, const std::string& source) {
+    const json* v = find(j, key);
+    if (!v)
+        return std::nullopt;
+    if (!v->is_boolean())
+        wrong_type(source, key, "true or false", *v);
+    return v->get<bool>();
+}
+
+std::optional<std::string> get_string(const json& j, const char* key, const std::string& source) {
+    const json* v = find(j, key);
+    if (!v)
+        return std::nullopt;
+    if (!v->is_string())
+        wrong_type(source, key, "a string", *v);
+    return v->get<std::string>();
 }
 
 }  // namespace
@@ -57,43 +88,60 @@ json TrainerState::to_json() const {
 }
 
 TrainerState TrainerState::from_json(const json& j, const std::string& source) {
-    if (!j.is_object()) throw Error(source + ": trainer state must be a JSON object");
+    if (!j.is_object()) {
+        throw Error(source + ": a trainer state must be a JSON object, got " + j.type_name());
+    }
     TrainerState s;
-    s.best_global_step = get_optional<std::int64_t>(j, "best_global_step", source);
-    s.best_metric = get_optional<double>(j, "best_metric", source);
-    s.best_model_checkpoint = get_optional<std::string>(j, "best_model_checkpoint", source);
-    s.epoch = get<double>(j, "epoch", 0.0, source);
-    s.eval_steps = get<std::int64_t>(j, "eval_steps", 500, source);
-    s.global_step = get<std::int64_t>(j, "global_step", 0, source);
-    s.is_hyper_param_search = get<bool>(j, "is_hyper_param_search", false, source);
-    s.is_local_process_zero = get<bool>(j, "is_local_process_zero", true, source);
-    s.is_world_process_zero = get<bool>(j, "is_world_process_zero", true, source);
-    s.log_history = j.value("log_history", json::array());
-    s.logging_steps = get<std::int64_t>(j, "logging_steps", 500, source);
-    s.max_steps = get<std::int64_t>(j, "max_steps", 0, source);
-    s.num_input_tokens_seen = get<std::int64_t>(j, "num_input_tokens_seen", 0, source);
-    s.num_train_epochs = get<std::int64_t>(j, "num_train_epochs", 0, source);
-    s.save_steps = get<std::int64_t>(j, "save_steps", 500, source);
-    s.stateful_callbacks = j.value("stateful_callbacks", json::object());
-    s.total_flos = get<double>(j, "total_flos", 0.0, source);
-    s.train_batch_size = get<std::int64_t>(j, "train_batch_size", 8, source);
-    s.trial_name = get_optional<std::string>(j, "trial_name", source);
-    s.trial_params = j.value("trial_params", json(nullptr));
+    s.best_global_step = get_int(j, "best_global_step", source);
+    s.best_metric = get_float(j, "best_metric", source);
+    s.best_model_checkpoint = get_string(j, "best_model_checkpoint", source);
+    s.epoch = get_float(j, "epoch", source).value_or(s.epoch);
+    s.eval_steps = get_int(j, "eval_steps", source).value_or(s.eval_steps);
+    s.global_step = get_int(j, "global_step", source).value_or(s.global_step);
+    s.is_hyper_param_search =
+        get_bool(j, "is_hyper_param_search", source).value_or(s.is_hyper_param_search);
+    s.is_local_process_zero =
+        get_bool(j, "is_local_process_zero", source).value_or(s.is_local_process_zero);
+    s.is_world_process_zero =
+        get_bool(j, "is_world_process_zero", source).value_or(s.is_world_process_zero);
+    if (const json* v = find(j, "log_history")) {
+        if (!v->is_array())
+            wrong_type(source, "log_history", "a list", *v);
+        for (const auto& entry : *v) {
+            if (!entry.is_object())
+                wrong_type(source, "log_history", "a list of objects", entry);
+        }
+        s.log_history = *v;
+    }
+    s.logging_steps = get_int(j, "logging_steps", source).value_or(s.logging_steps);
+    s.max_steps = get_int(j, "max_steps", source).value_or(s.max_steps);
+    s.num_input_tokens_seen =
+        get_int(j, "num_input_tokens_seen", source).value_or(s.num_input_tokens_seen);
+    s.num_train_epochs = get_int(j, "num_train_epochs", source).value_or(s.num_train_epochs);
+    s.save_steps = get_int(j, "save_steps", source).value_or(s.save_steps);
+    if (const json* v = find(j, "stateful_callbacks")) {
+        if (!v->is_object())
+            wrong_type(source, "stateful_callbacks", "an object", *v);
+        s.stateful_callbacks = *v;
+    }
+    s.total_flos = get_float(j, "total_flos", source).value_or(s.total_flos);
+    s.train_batch_size = get_int(j, "train_batch_size", source).value_or(s.train_batch_size);
+    s.trial_name = get_string(j, "trial_name", source);
+    if (auto it = j.find("trial_params"); it != j.end())
+        s.trial_params = *it;
     return s;
 }
 
 TrainerState TrainerState::load(const std::string& path) {
-    json j;
-    try {
-        j = json::parse(util::read_file(path));
-    } catch (const json::parse_error& e) {
-        throw Error(path + ": invalid JSON: " + e.what());
-    }
-    return from_json(j, path);
+    return from_json(python_json_loads(util::read_file(path), path), path);
+}
+
+std::string TrainerState::to_file_text() const {
+    return python_json_dumps(to_json(), 2) + "\n";
 }
 
 void TrainerState::save(const std::string& path) const {
-    util::write_file_atomic(path, to_json().dump(2) + "\n");
+    util::write_file_atomic(path, to_file_text());
 }
 
 }  // namespace lathe::core::checkpoints

@@ -1,50 +1,51 @@
 #pragma once
 
 #include <cstdint>
-#include <limits>
 #include <mutex>
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/events/event_reader.h"
+#include "core/events/event_types.h"
+
 namespace lathe::core::events {
 
-// Appends events to events.jsonl: one JSON object per line, written with one write(2) and so
-// visible to readers at once, each with seq (strictly increasing from 1), time, run_id, type.
-// docs/events.md is the contract.
+// Appends events to events.jsonl (docs/events.md is the contract): one JSON object per line,
+// each with "seq" (strictly increasing from 1), "time" (unix seconds), "run_id" and "type" first,
+// then the event's own fields. A line goes out in one write(2) with O_APPEND, so that a reader
+// never sees a torn line from a live writer and a crash loses at most the line being written.
+// One writer per file (not enforced); write() is thread-safe.
 class EventWriter {
-public:
-    // Creates the file or continues it: seq goes on after the last complete line, and a partial
-    // last line (a crash mid-write) is cut away first so that every line stays whole.
+  public:
+    // Creates the file or continues it: seq goes on after the last complete event line, and a
+    // partial last line (a crash mid-write) is cut away first so that every line stays whole.
+    // Throws Error naming the path.
     EventWriter(const std::string& path, std::string run_id);
     ~EventWriter();
     EventWriter(const EventWriter&) = delete;
     EventWriter& operator=(const EventWriter&) = delete;
 
+    // Appends one event; `fields` is a JSON object (or null for none), its seq, time, run_id and
+    // type keys are replaced. Non-finite numbers become null (JSON has no spelling for them) and
+    // invalid UTF-8 in strings becomes U+FFFD. Events after which a reader acts on the disk
+    // (checkpoint_saved, run_finished, run_failed) are also fdatasync'ed. Returns the seq.
+    // Throws Error naming the path; a failed append is cut back so the file stays whole.
     std::int64_t write(const std::string& type, nlohmann::json fields);
+
+    // fdatasync: what was written survives a power cut.
+    void sync();
+
     std::int64_t last_seq() const;
     const std::string& path() const { return path_; }
 
-private:
+  private:
     std::string path_;
     std::string run_id_;
     int fd_ = -1;
     std::int64_t seq_ = 0;
+    std::uint64_t size_ = 0;  // the file's size after our last complete line
     mutable std::mutex mutex_;
 };
-
-struct ReadResult {
-    std::vector<nlohmann::json> events;
-    std::uint64_t next_offset = 0;    // after the last complete line consumed
-    std::int64_t next_line = 1;       // the line number at next_offset
-    std::vector<std::string> errors;  // complete lines that are not events: skipped, reported
-};
-
-// Complete lines from byte `offset` (line number `first_line`); a partial last line is left for
-// the next call.
-ReadResult read_events(const std::string& path, std::uint64_t offset,
-                       std::size_t max_events = std::numeric_limits<std::size_t>::max(),
-                       std::int64_t first_line = 1);
 
 }  // namespace lathe::core::events

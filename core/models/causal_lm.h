@@ -30,15 +30,24 @@ public:
     // Transformers' _init_weights for this architecture, drawn from torch's global generator.
     virtual void init_weights() = 0;
 
+    // NEFTune (Transformers' neftune_noise_alpha): in training mode, uniform noise of magnitude
+    // alpha / sqrt(seq_len * hidden) is added to the token embeddings.
+    void set_neftune_noise_alpha(std::optional<double> alpha) { neftune_noise_alpha_ = alpha; }
+
 protected:
+    torch::Tensor add_neftune_noise(const torch::Tensor& embeddings) const;
+
     ModelConfig config_;
+    std::optional<double> neftune_noise_alpha_;
 };
 
 // Transformers' ForCausalLMLoss: logits in fp32, labels shifted inside (position t predicts
 // label t+1), ignore index -100. Mean over non-ignored tokens, or the sum divided by
 // `num_items_in_batch` when given (token-weighted means across gradient accumulation).
+// label_smoothing: Transformers' LabelSmoother, (1 - e) * nll + e * mean over the vocabulary of
+// -log p, which is torch's cross entropy with label_smoothing = e.
 torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels,
                              std::optional<std::int64_t> num_items_in_batch = std::nullopt,
-                             std::int64_t ignore_index = -100);
+                             std::int64_t ignore_index = -100, double label_smoothing = 0.0);
 
 }  // namespace lathe::core::models

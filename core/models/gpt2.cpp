@@ -87,7 +87,7 @@ torch::Tensor Gpt2LMHeadModel::forward(const torch::Tensor& input_ids) {
     TORCH_CHECK(t <= config_.max_position_embeddings, "sequence length ", t,
                 " exceeds n_positions ", config_.max_position_embeddings);
     auto positions = torch::arange(t, torch::dtype(torch::kLong).device(input_ids.device()));
-    auto x = drop_(wte_(input_ids) + wpe_(positions).unsqueeze(0));
+    auto x = drop_(add_neftune_noise(wte_(input_ids)) + wpe_(positions).unsqueeze(0));
     for (const auto& block : *h_) {
         x = block->as<Gpt2BlockImpl>()->forward(x);
     }

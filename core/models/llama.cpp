@@ -86,7 +86,7 @@ torch::Tensor LlamaForCausalLM::forward(const torch::Tensor& input_ids) {
     if (inv_freq_.device() != input_ids.device()) {
         inv_freq_ = inv_freq_.to(input_ids.device());
     }
-    auto x = embed_tokens_(input_ids);
+    auto x = add_neftune_noise(embed_tokens_(input_ids));
     auto [cos, sin] = rope_cos_sin(inv_freq_, t);
     cos = cos.to(x.scalar_type());
     sin = sin.to(x.scalar_type());

@@ -4,12 +4,13 @@
 #include <cmath>
 
 #include "core/trainer/batches.h"
+#include "core/trainer/precision.h"
 #include "core/trainer/rounding.h"
 
 namespace lathe::core::trainer {
 
 EvalResult evaluate_loss(models::CausalLanguageModel& model, const data::TokenBlocks& blocks,
-                         std::int64_t batch_size, const torch::Device& device) {
+                         std::int64_t batch_size, const torch::Device& device, bool bf16) {
     const auto start = std::chrono::steady_clock::now();
     torch::NoGradGuard no_grad;
     const bool was_training = model.is_training();
@@ -22,7 +23,12 @@ EvalResult evaluate_loss(models::CausalLanguageModel& model, const data::TokenBl
             indices.push_back(i);
         }
         auto ids = make_batch(blocks, indices, device);
-        const double loss = models::causal_lm_loss(model.forward(ids), ids).item<double>();
+        torch::Tensor logits;
+        {
+            AutocastGuard autocast(bf16, device);
+            logits = model.forward(ids);
+        }
+        const double loss = models::causal_lm_loss(logits, ids).item<double>();
         weighted += loss * static_cast<double>(indices.size());
         result.samples += static_cast<std::int64_t>(indices.size());
         ++result.batches;

@@ -19,7 +19,7 @@ struct EvalResult {
 // Runs the model over every evaluation block in order, in eval mode and without gradients,
 // then restores the mode it found.
 EvalResult evaluate_loss(models::CausalLanguageModel& model, const data::TokenBlocks& blocks,
-                         std::int64_t batch_size, const torch::Device& device);
+                         std::int64_t batch_size, const torch::Device& device, bool bf16 = false);
 
 // Transformers' metric keys (eval_runtime 4 decimals, rates 3), without epoch/step.
 nlohmann::json eval_metrics(const EvalResult& result);

@@ -16,6 +16,7 @@
 #include "core/trainer/checkpoint_io.h"
 #include "core/trainer/evaluation.h"
 #include "core/trainer/optimizer_factory.h"
+#include "core/trainer/precision.h"
 #include "core/trainer/rounding.h"
 #include "core/trainer/run_signals.h"
 #include "core/training_args/validate.h"
@@ -83,16 +84,15 @@ Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
     if (args_.fp16 && !options_.device.is_cuda()) {
         throw Error("training_args.fp16 needs a CUDA device; on CPU use bf16 or neither");
     }
-    if (args_.bf16) {
-        throw Error("training_args.bf16 is not implemented by this trainer yet; train in fp32");
+    if (args_.fp16) {
+        throw Error("training_args.fp16 (with a gradient scaler) is not implemented by this trainer "
+                    "yet; use bf16 or fp32");
     }
+    if (args_.tf32) set_tf32(*args_.tf32);
     if (args_.gradient_checkpointing) {
         throw Error("training_args.gradient_checkpointing is not implemented by this trainer yet");
     }
-    if (args_.label_smoothing_factor != 0.0 || args_.neftune_noise_alpha) {
-        throw Error("training_args.label_smoothing_factor and neftune_noise_alpha are not "
-                    "implemented by this trainer yet");
-    }
+    model_->set_neftune_noise_alpha(args_.neftune_noise_alpha);
     optimizer_ = create_optimizer(*model_, args_, &warnings_);
     schedule_.type = lr_schedules::parse_scheduler_type(args_.lr_scheduler_type);
     schedule_.warmup_steps = plan_.warmup_steps;
@@ -299,7 +299,12 @@ void Trainer::train_window(std::int64_t micro_batches) {
         auto ids = make_batch(train_, indices, options_.device);
         // Token-weighted mean over the whole accumulation window (Transformers'
         // num_items_in_batch): each micro-batch contributes its loss sum / window targets.
-        auto loss = models::causal_lm_loss(model_->forward(ids), ids, targets);
+        torch::Tensor logits;
+        {
+            AutocastGuard autocast(args_.bf16, options_.device);
+            logits = model_->forward(ids);
+        }
+        auto loss = models::causal_lm_loss(logits, ids, targets, -100, args_.label_smoothing_factor);
         loss.backward();
         auto detached = loss.detach();
         const bool finite = std::isfinite(detached.item<double>());
@@ -391,7 +396,7 @@ void Trainer::maybe_log_save_evaluate() {
 }
 
 json Trainer::evaluate() {
-    auto result = evaluate_loss(*model_, eval_, args_.per_device_eval_batch_size, options_.device);
+    auto result = evaluate_loss(*model_, eval_, args_.per_device_eval_batch_size, options_.device, args_.bf16);
     json metrics = eval_metrics(result);
     log(metrics, "");
     json event = state_.log_history.back();

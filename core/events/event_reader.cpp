@@ -1,0 +1,119 @@
+#include "core/events/event_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/util/error.h"
+
+namespace lathe::core::events {
+namespace {
+
+class Fd {
+  public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+
+  private:
+    int fd_;
+};
+
+bool blank(const std::string& line) {
+    return line.find_first_not_of(" \t\r") == std::string::npos;
+}
+
+}  // namespace
+
+bool is_event(const nlohmann::json& j) {
+    if (!j.is_object())
+        return false;
+    auto seq = j.find("seq");
+    auto type = j.find("type");
+    return seq != j.end() && seq->is_number_integer() && type != j.end() && type->is_string();
+}
+
+ReadResult read_events(const std::string& path, std::uint64_t offset, std::size_t max_events,
+                       std::int64_t first_line) {
+    ReadResult result;
+    result.next_offset = offset;
+    result.next_line = first_line;
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        throw Error(path + ": cannot open events: " + std::strerror(errno));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        throw Error(path + ": cannot stat events: " + std::strerror(errno));
+    }
+    if (static_cast<std::uint64_t>(st.st_size) < offset) {
+        result.errors.push_back(path + ": holds " + std::to_string(st.st_size) +
+                                " bytes, fewer than the offset " + std::to_string(offset) +
+                                " already read: the file was replaced or cut");
+        return result;
+    }
+
+    // `pending` holds bytes from next_offset on that do not end in "\n" yet.
+    std::string pending;
+    std::size_t searched = 0;  // bytes of `pending` known to hold no "\n"
+    std::uint64_t read_at = offset;
+    std::vector<char> chunk(1 << 16);
+    bool eof = false;
+    while (result.events.size() < max_events) {
+        const auto newline = pending.find('\n', searched);
+        if (newline == std::string::npos) {
+            if (eof)
+                break;
+            searched = pending.size();
+            ssize_t n = ::pread(fd.get(), chunk.data(), chunk.size(), static_cast<off_t>(read_at));
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                throw Error(path + ": cannot read events: " + std::strerror(errno));
+            }
+            if (n == 0) {
+                eof = true;
+                continue;
+            }
+            pending.append(chunk.data(), static_cast<std::size_t>(n));
+            read_at += static_cast<std::uint64_t>(n);
+            continue;
+        }
+        const std::string line = pending.substr(0, newline);
+        pending.erase(0, newline + 1);
+        searched = 0;
+        const std::uint64_t line_offset = result.next_offset;
+        const std::int64_t number = result.next_line;
+        result.next_offset += newline + 1;
+        result.next_line += 1;
+        if (blank(line))
+            continue;
+        const std::string where =
+            path + ":" + std::to_string(number) + " (byte " + std::to_string(line_offset) + "): ";
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::parse_error& e) {
+            result.errors.push_back(where + "not JSON: " + e.what());
+            continue;
+        }
+        if (!is_event(j)) {
+            result.errors.push_back(where +
+                                    "not an event: needs a JSON object with an integer \"seq\" "
+                                    "and a string \"type\"");
+            continue;
+        }
+        result.events.push_back(std::move(j));
+    }
+    return result;
+}
+
+}  // namespace lathe::core::events
