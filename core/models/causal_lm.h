@@ -34,11 +34,17 @@ public:
     // alpha / sqrt(seq_len * hidden) is added to the token embeddings.
     void set_neftune_noise_alpha(std::optional<double> alpha) { neftune_noise_alpha_ = alpha; }
 
+    // Transformers' gradient_checkpointing: in training, each block's activations are recomputed
+    // in backward instead of kept (activation_checkpointing.h).
+    void set_gradient_checkpointing(bool enabled) { gradient_checkpointing_ = enabled; }
+    bool gradient_checkpointing() const { return gradient_checkpointing_; }
+
 protected:
     torch::Tensor add_neftune_noise(const torch::Tensor& embeddings) const;
 
     ModelConfig config_;
     std::optional<double> neftune_noise_alpha_;
+    bool gradient_checkpointing_ = false;
 };
 
 // Transformers' ForCausalLMLoss: logits in fp32, labels shifted inside (position t predicts

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/models/activation_checkpointing.h"
 #include "core/models/activations.h"
 #include "core/models/attention.h"
 
@@ -88,8 +89,10 @@ torch::Tensor Gpt2LMHeadModel::forward(const torch::Tensor& input_ids) {
                 " exceeds n_positions ", config_.max_position_embeddings);
     auto positions = torch::arange(t, torch::dtype(torch::kLong).device(input_ids.device()));
     auto x = drop_(add_neftune_noise(wte_(input_ids)) + wpe_(positions).unsqueeze(0));
+    const bool recompute = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled();
     for (const auto& block : *h_) {
-        x = block->as<Gpt2BlockImpl>()->forward(x);
+        auto* b = block->as<Gpt2BlockImpl>();
+        x = recompute ? checkpointed([b](const torch::Tensor& h) { return b->forward(h); }, x) : b->forward(x);
     }
     x = ln_f_(x);
     return config_.tie_word_embeddings ? F::linear(x, wte_->weight) : lm_head_(x);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/models/activation_checkpointing.h"
 #include "core/models/activations.h"
 #include "core/models/attention.h"
 #include "core/models/rotary.h"
@@ -90,8 +91,11 @@ torch::Tensor LlamaForCausalLM::forward(const torch::Tensor& input_ids) {
     auto [cos, sin] = rope_cos_sin(inv_freq_, t);
     cos = cos.to(x.scalar_type());
     sin = sin.to(x.scalar_type());
+    const bool recompute = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled();
     for (const auto& layer : *layers_) {
-        x = layer->as<LlamaDecoderLayerImpl>()->forward(x, cos, sin);
+        auto* l = layer->as<LlamaDecoderLayerImpl>();
+        x = recompute ? checkpointed([l, cos, sin](const torch::Tensor& h) { return l->forward(h, cos, sin); }, x)
+                      : l->forward(x, cos, sin);
     }
     x = norm_(x);
     return config_.tie_word_embeddings ? F::linear(x, embed_tokens_->weight) : lm_head_(x);

@@ -89,9 +89,7 @@ Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
                     "yet; use bf16 or fp32");
     }
     if (args_.tf32) set_tf32(*args_.tf32);
-    if (args_.gradient_checkpointing) {
-        throw Error("training_args.gradient_checkpointing is not implemented by this trainer yet");
-    }
+    model_->set_gradient_checkpointing(args_.gradient_checkpointing);
     model_->set_neftune_noise_alpha(args_.neftune_noise_alpha);
     optimizer_ = create_optimizer(*model_, args_, &warnings_);
     schedule_.type = lr_schedules::parse_scheduler_type(args_.lr_scheduler_type);
@@ -199,7 +197,7 @@ std::optional<std::string> Trainer::resume_checkpoint_path() const {
 
 TrainOutcome Trainer::train_inner() {
     fs::create_directories(options_.output_dir);
-    checkpoints::remove_stale_staging(options_.output_dir);
+    const auto stale = checkpoints::remove_stale_staging(options_.output_dir);
     torch::manual_seed(static_cast<std::uint64_t>(args_.seed));
     const auto resume = resume_checkpoint_path();
 
@@ -218,6 +216,7 @@ TrainOutcome Trainer::train_inner() {
           {"global_batch_size", plan_.global_batch_size},
           {"resumed_from", resume ? json(*resume) : json(nullptr)}});
     for (const auto& w : warnings_) emit("warning", {{"message", w}});
+    for (const auto& note : stale) emit("warning", {{"message", note}});
 
     if (resume) resume_from(*resume);
     model_->train();
@@ -475,7 +474,7 @@ void Trainer::save_checkpoint(const json& metrics) {
     for (const auto& old : checkpoints::checkpoints_to_rotate(checkpoints::list_checkpoints(options_.output_dir),
                                                                args_.save_total_limit,
                                                                state_.best_model_checkpoint)) {
-        fs::remove_all(old);
+        checkpoints::remove_checkpoint(old);
         emit("checkpoint_deleted", {{"path", old}});
     }
     emit("checkpoint_saved", {{"path", committed},

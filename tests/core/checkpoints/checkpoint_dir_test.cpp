@@ -196,7 +196,7 @@ TEST(CheckpointCrash, StaleStagingOnAMissingDirIsNothing) {
         remove_stale_staging((tests::temp_dir("ckpt-stale-missing") / "nope").string()).empty());
 }
 
-TEST(RemoveCheckpoint, DeletesTheFolderAndNothingElse) {
+TEST(CheckpointRemove, DeletesTheFolderAndNothingElse) {
     const auto out = tests::temp_dir("ckpt-remove");
     make_checkpoint(out / "checkpoint-1");
     make_checkpoint(out / "checkpoint-2");
@@ -208,7 +208,7 @@ TEST(RemoveCheckpoint, DeletesTheFolderAndNothingElse) {
     EXPECT_EQ(names_in(out), std::vector<std::string>{"checkpoint-2"});
 }
 
-TEST(FolderBytes, SumsRegularFilesRecursively) {
+TEST(CheckpointFolderBytes, SumsRegularFilesRecursively) {
     const auto dir = tests::temp_dir("ckpt-bytes");
     write(dir / "a", std::string(100, 'a'));
     write(dir / "sub" / "b", std::string(23, 'b'));

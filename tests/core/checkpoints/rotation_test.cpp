@@ -150,7 +150,7 @@ TEST(Rotation, TrainEndKeepsOnlyTheBestWithLimitOne) {
         checkpoints_to_delete_at_train_end(all, 1, (out / "checkpoint-99").string()).empty());
 }
 
-TEST(BestMetric, IsBetterFollowsGreaterIsBetter) {
+TEST(RotationBestMetric, IsBetterFollowsGreaterIsBetter) {
     EXPECT_TRUE(is_better(5.0, std::nullopt, false));
     EXPECT_TRUE(is_better(5.0, std::nullopt, true));
     EXPECT_TRUE(is_better(1.0, 2.0, false));

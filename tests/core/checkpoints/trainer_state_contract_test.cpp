@@ -29,13 +29,16 @@ json hf_state() {
 // back a different type.
 // JSON's kinds: nlohmann tells a parsed 5 (unsigned) from a stored int64 5, JSON does not.
 std::string kind(const json& v) {
-    if (v.is_number_integer()) return "integer";
-    if (v.is_number_float()) return "float";
+    if (v.is_number_integer())
+        return "integer";
+    if (v.is_number_float())
+        return "float";
     return v.type_name();
 }
 
 void expect_identical(const json& expected, const json& actual, const std::string& where) {
-    ASSERT_EQ(kind(expected), kind(actual)) << where << ": " << expected.dump() << " vs " << actual.dump();
+    ASSERT_EQ(kind(expected), kind(actual))
+        << where << ": " << expected.dump() << " vs " << actual.dump();
     if (expected.is_object()) {
         std::set<std::string> a, b;
         for (const auto& item : expected.items())

@@ -229,7 +229,7 @@ TEST(TrainerState, InvalidJsonNamesFileLineAndColumn) {
     }
 }
 
-TEST(PythonJson, FloatsAsPythonRepr) {
+TEST(TrainerStatePythonJson, FloatsAsPythonRepr) {
     const std::vector<std::pair<double, std::string>> cases = {
         {2.0, "2.0"},
         {0.1, "0.1"},
@@ -261,7 +261,7 @@ TEST(PythonJson, FloatsAsPythonRepr) {
         EXPECT_EQ(python_json_dumps(json(value), 2), text) << text;
 }
 
-TEST(PythonJson, StructureAndStringsAsJsonDumps) {
+TEST(TrainerStatePythonJson, StructureAndStringsAsJsonDumps) {
     const json v = {{"b", json::array({1, json::object()})},
                     {"a", "\xC3\xA9\xE2\x80\xA8\xF0\x9F\x98\x80\x7F\x01\"\\\n/"},
                     {"c", json::array()},
@@ -290,7 +290,7 @@ TEST(PythonJson, StructureAndStringsAsJsonDumps) {
               "\"a\\ufffdb\"");
 }
 
-TEST(PythonJson, LoadsReadsPythonNonFiniteLiteralsOutsideStrings) {
+TEST(TrainerStatePythonJson, LoadsReadsPythonNonFiniteLiteralsOutsideStrings) {
     const json j = python_json_loads(
         "{\"a\": NaN, \"b\": [Infinity, -Infinity], \"c\": \"NaN Infinity \\\" -Infinity\"}", "x");
     EXPECT_TRUE(std::isnan(j["a"].get<double>()));

@@ -120,8 +120,9 @@ TEST(EventLog, EnvelopeKeysInFieldsAreReplaced) {
     EXPECT_EQ(j["type"], "log");
     EXPECT_EQ(j["loss"], 1);
     // Each key once: a reader with a strict JSON parser must not see duplicates.
-    for (const std::string key : {"\"seq\"", "\"time\"", "\"run_id\"", "\"type\""}) {
-        EXPECT_EQ(lines[0].find(key, lines[0].find(key) + 1), std::string::npos) << key << " twice: " << lines[0];
+    for (const char* key : {"\"seq\"", "\"time\"", "\"run_id\"", "\"type\""}) {
+        EXPECT_EQ(lines[0].find(key, lines[0].find(key) + 1), std::string::npos)
+            << key << " twice: " << lines[0];
     }
 }
 

@@ -1,0 +1,65 @@
+#include "core/models/activation_checkpointing.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+namespace lathe::core::models {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+using Block = std::function<torch::Tensor(const torch::Tensor&)>;
+
+torch::Tensor cpu_rng_state() {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    return generator.get_state();
+}
+
+void set_cpu_rng_state(const torch::Tensor& state) {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(state);
+}
+
+// The block rides in the autograd context (as a capsule), so it lives exactly as long as the
+// graph that may call backward.
+struct BlockHolder : torch::CustomClassHolder {
+    explicit BlockHolder(Block b) : block(std::move(b)) {}
+    Block block;
+};
+
+class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
+public:
+    static torch::Tensor forward(AutogradContext* ctx, torch::Tensor input, Block block) {
+        auto holder = c10::make_intrusive<BlockHolder>(std::move(block));
+        ctx->saved_data["rng"] = cpu_rng_state();
+        ctx->save_for_backward({input});
+        auto output = holder->block(input);  // autograd is off inside forward: nothing is kept
+        ctx->saved_data["block"] = c10::IValue::make_capsule(holder);
+        return output;
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+        auto capsule = ctx->saved_data["block"].toCapsule();
+        const auto& block = static_cast<BlockHolder*>(capsule.get())->block;
+        auto input = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+        const auto now = cpu_rng_state();
+        set_cpu_rng_state(ctx->saved_data["rng"].toTensor());
+        torch::Tensor output;
+        {
+            torch::AutoGradMode enable(true);
+            output = block(input);
+        }
+        set_cpu_rng_state(now);
+        torch::autograd::backward({output}, {grad_outputs[0]});
+        return {input.grad(), torch::Tensor()};
+    }
+};
+
+}  // namespace
+
+torch::Tensor checkpointed(const Block& block, const torch::Tensor& input) {
+    return CheckpointFunction::apply(input, block);
+}
+
+}  // namespace lathe::core::models

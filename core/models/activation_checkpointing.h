@@ -1,0 +1,16 @@
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+
+namespace lathe::core::models {
+
+// Runs `block(input)` without keeping its activations; backward runs it again (with the CPU
+// RNG state it first saw, so dropout draws the same masks) and back-propagates through the
+// recomputation. Transformers' gradient_checkpointing with torch.utils.checkpoint (reentrant).
+// `block` is copied into the autograd graph: capture what it needs by value.
+torch::Tensor checkpointed(const std::function<torch::Tensor(const torch::Tensor&)>& block,
+                           const torch::Tensor& input);
+
+}  // namespace lathe::core::models
