@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "core/checkpoints/checkpoint_dir.h"
+#include "core/checkpoints/rotation.h"
 #include "core/models/generate.h"
 #include "core/models/model_folder.h"
 #include "core/models/tensor_io.h"
@@ -258,6 +259,13 @@ TrainOutcome Trainer::train_inner() {
     }
 
     if (args_.load_best_model_at_end && state_.best_model_checkpoint) load_best_model();
+    // Transformers' end-of-training cleanup: with save_total_limit 1, only the best survives.
+    for (const auto& old : checkpoints::checkpoints_to_delete_at_train_end(
+             checkpoints::list_checkpoints(options_.output_dir), args_.save_total_limit,
+             state_.best_model_checkpoint)) {
+        checkpoints::remove_checkpoint(old);
+        emit("checkpoint_deleted", {{"path", old}});
+    }
     each_callback([&](TrainerCallback& c) { c.on_train_end(state_, control_); });
 
     // The final log entry, as Trainer.train() writes it.
