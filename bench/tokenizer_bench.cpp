@@ -39,13 +39,15 @@ int main(int argc, char** argv) {
     double best_single = 1e9, best_batch = 1e9;
     std::size_t tokens_single = 0, tokens_batch = 0;
     std::vector<const std::string*> pointers;
-    for (const auto& d : documents) pointers.push_back(&d);
+    for (const auto& d : documents)
+        pointers.push_back(&d);
     for (int i = 0; i < repeats; ++i) {
         // A fresh tokenizer each time: its word cache must not carry over between repeats.
         auto fresh = lathe::core::tokenizer::Tokenizer::from_file(argv[1]);
         auto t0 = Clock::now();
         tokens_single = fresh.encode(joined, false).size();
-        best_single = std::min(best_single, std::chrono::duration<double>(Clock::now() - t0).count());
+        best_single =
+            std::min(best_single, std::chrono::duration<double>(Clock::now() - t0).count());
 
         auto fresh_batch = lathe::core::tokenizer::Tokenizer::from_file(argv[1]);
         t0 = Clock::now();
@@ -54,8 +56,9 @@ int main(int argc, char** argv) {
                        (fresh_batch.eos_token_id() ? documents.size() : 0);
         best_batch = std::min(best_batch, std::chrono::duration<double>(Clock::now() - t0).count());
     }
-    std::printf("{\"documents\": %zu, \"bytes\": %zu, \"single_seconds\": %.6f, \"single_tokens\": %zu, "
-                "\"batch_seconds\": %.6f, \"batch_tokens\": %zu}\n",
-                documents.size(), bytes, best_single, tokens_single, best_batch, tokens_batch);
+    std::printf(
+        "{\"documents\": %zu, \"bytes\": %zu, \"single_seconds\": %.6f, \"single_tokens\": %zu, "
+        "\"batch_seconds\": %.6f, \"batch_tokens\": %zu}\n",
+        documents.size(), bytes, best_single, tokens_single, best_batch, tokens_batch);
     return 0;
 }

@@ -17,13 +17,16 @@ int main(int argc, char** argv) {
     namespace fs = std::filesystem;
     using namespace lathe::core;
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench_trainer DIR (prepared by trainer_bench.py prepare DIR)\n");
+        std::fprintf(stderr,
+                     "usage: bench_trainer DIR (prepared by trainer_bench.py prepare DIR)\n");
         return 2;
     }
     const fs::path dir = argv[1];
     auto file = safetensors::File::open((dir / "blocks.safetensors").string());
-    auto blocks = models::tensor_from_file(file, *file.header().find("train")).to(torch::kInt32).contiguous();
-    std::vector<std::int32_t> tokens(blocks.data_ptr<std::int32_t>(), blocks.data_ptr<std::int32_t>() + blocks.numel());
+    auto blocks =
+        models::tensor_from_file(file, *file.header().find("train")).to(torch::kInt32).contiguous();
+    std::vector<std::int32_t> tokens(blocks.data_ptr<std::int32_t>(),
+                                     blocks.data_ptr<std::int32_t>() + blocks.numel());
     const auto block = blocks.size(1);
     const auto n = blocks.size(0);
     const auto out = fs::temp_directory_path() / "lathe-bench-trainer-out";
@@ -41,10 +44,12 @@ int main(int argc, char** argv) {
                        .args;
     options.output_dir = out.string();
     auto model = models::load_model((dir / "model").string());
-    trainer::Trainer t(model, std::nullopt, data::TokenBlocks::owned(std::move(tokens), block), {}, options);
+    trainer::Trainer t(model, std::nullopt, data::TokenBlocks::owned(std::move(tokens), block), {},
+                       options);
     const auto start = std::chrono::steady_clock::now();
     t.train();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("{\"seconds\": %.6f, \"tokens\": %lld, \"torch_threads\": %d}\n", seconds,
                 static_cast<long long>(40 * 16 * block), at::get_num_threads());
     (void)n;

@@ -12,7 +12,9 @@ inline std::filesystem::path fixtures_dir() {
     return std::filesystem::path(__FILE__).parent_path() / "fixtures";
 }
 
-inline std::string fixture(const std::string& relative) { return (fixtures_dir() / relative).string(); }
+inline std::string fixture(const std::string& relative) {
+    return (fixtures_dir() / relative).string();
+}
 
 // A fresh, empty directory under the system temp dir, unique to this process and name.
 inline std::filesystem::path temp_dir(const std::string& name) {

@@ -43,27 +43,33 @@ struct Loaded {
 };
 
 Loaded load(const Cli& cli) {
-    auto parsed = cli.config_path.empty()
-                      ? core::run::parse_run_config(core::run::to_json(core::run::embedded_default_run_config()),
-                                                    "embedded default")
-                      : core::run::load_run_config(cli.config_path);
+    auto parsed =
+        cli.config_path.empty()
+            ? core::run::parse_run_config(
+                  core::run::to_json(core::run::embedded_default_run_config()), "embedded default")
+            : core::run::load_run_config(cli.config_path);
     auto args = parsed.args;
     std::vector<std::string> warnings = parsed.warnings;
     core::training_args::apply_overrides(args, cli.overrides, &warnings);
     core::training_args::validate(args);
-    for (const auto& w : warnings) std::cerr << "lathe-train: warning: " << w << "\n";
+    for (const auto& w : warnings)
+        std::cerr << "lathe-train: warning: " << w << "\n";
     parsed.config.training_args = args.to_json();
     return {parsed.config, args};
 }
 
 int train(const Cli& cli, const Loaded& loaded) {
     const auto& args = loaded.args;
-    const fs::path run_dir = fs::absolute(cli.run_dir.empty() ? fs::path(args.output_dir) : fs::path(cli.run_dir));
+    const fs::path run_dir =
+        fs::absolute(cli.run_dir.empty() ? fs::path(args.output_dir) : fs::path(cli.run_dir));
     fs::path output_dir = args.output_dir;
-    if (output_dir.is_relative()) output_dir = cli.run_dir.empty() ? fs::absolute(output_dir) : run_dir / output_dir;
+    if (output_dir.is_relative())
+        output_dir = cli.run_dir.empty() ? fs::absolute(output_dir) : run_dir / output_dir;
     fs::create_directories(run_dir);
-    core::util::write_file_atomic((run_dir / "run.json").string(), core::run::to_json(loaded.config).dump(2) + "\n");
-    core::util::write_file_atomic((run_dir / "lathe-train.pid").string(), std::to_string(::getpid()) + "\n");
+    core::util::write_file_atomic((run_dir / "run.json").string(),
+                                  core::run::to_json(loaded.config).dump(2) + "\n");
+    core::util::write_file_atomic((run_dir / "lathe-train.pid").string(),
+                                  std::to_string(::getpid()) + "\n");
 
     core::trainer::TrainerOptions options;
     options.args = args;
@@ -79,18 +85,21 @@ int train(const Cli& cli, const Loaded& loaded) {
     RunPieces pieces = build_model(loaded.config, seed);
     core::data::PreparedDataset data;
     try {
-        data = prepare_data(loaded.config, pieces, static_cast<std::uint64_t>(args.data_seed.value_or(args.seed)));
+        data = prepare_data(loaded.config, pieces,
+                            static_cast<std::uint64_t>(args.data_seed.value_or(args.seed)));
     } catch (const core::Error& e) {
         core::events::EventWriter(options.events_path, options.run_id)
             .write("run_failed", {{"reason", "data_error"}, {"message", e.what()}});
         std::cerr << "lathe-train: data error: " << e.what() << "\n";
         return kExitDataError;
     }
-    std::cout << "lathe-train: " << pieces.model_description << ", " << data.train.size() << " train / "
-              << data.validation.size() << " eval blocks\n";
+    std::cout << "lathe-train: " << pieces.model_description << ", " << data.train.size()
+              << " train / " << data.validation.size() << " eval blocks\n";
     core::trainer::install_run_signal_handlers();
-    core::trainer::Trainer trainer(pieces.model, pieces.tokenizer, data.train, data.validation, options);
-    for (const auto& w : trainer.warnings()) std::cerr << "lathe-train: warning: " << w << "\n";
+    core::trainer::Trainer trainer(pieces.model, pieces.tokenizer, data.train, data.validation,
+                                   options);
+    for (const auto& w : trainer.warnings())
+        std::cerr << "lathe-train: warning: " << w << "\n";
     core::trainer::TrainOutcome outcome;
     try {
         outcome = trainer.train();
@@ -99,23 +108,28 @@ int train(const Cli& cli, const Loaded& loaded) {
         return kExitFailure;
     }
     for (const auto& entry : trainer.state().log_history) {
-        if (entry.contains("loss") || entry.contains("eval_loss")) std::cout << "  " << entry.dump() << "\n";
+        if (entry.contains("loss") || entry.contains("eval_loss"))
+            std::cout << "  " << entry.dump() << "\n";
     }
-    std::cout << "lathe-train: " << outcome.reason << " at step " << outcome.global_step << "; checkpoints in "
-              << output_dir.string() << "\n";
+    std::cout << "lathe-train: " << outcome.reason << " at step " << outcome.global_step
+              << "; checkpoints in " << output_dir.string() << "\n";
     return outcome.reason == "stopped" ? kExitStopped : kExitSuccess;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"lathe-train: the Lathe training worker. Without --config it trains the embedded default.\n"
-                 "Any TrainingArguments field can follow as an override: --learning_rate 3e-4"};
+    CLI::App app{
+        "lathe-train: the Lathe training worker. Without --config it trains the embedded default.\n"
+        "Any TrainingArguments field can follow as an override: --learning_rate 3e-4"};
     Cli cli;
     app.add_option("--config", cli.config_path, "run.json to train");
-    app.add_option("--run-dir", cli.run_dir, "Run directory (events.jsonl, run.json); default: output_dir");
-    app.add_option("--run-id", cli.run_id, "Run id written into every event; default: the run directory name");
-    app.add_flag("--dry-run", cli.dry_run, "Validate config and data, load the model, print the plan; train nothing");
+    app.add_option("--run-dir", cli.run_dir,
+                   "Run directory (events.jsonl, run.json); default: output_dir");
+    app.add_option("--run-id", cli.run_id,
+                   "Run id written into every event; default: the run directory name");
+    app.add_flag("--dry-run", cli.dry_run,
+                 "Validate config and data, load the model, print the plan; train nothing");
     app.add_flag("--print-schema", cli.print_schema, "Print the TrainingArguments schema as JSON");
     app.add_flag("--no-progress", cli.no_progress, "No progress bar on the terminal");
     app.allow_extras();

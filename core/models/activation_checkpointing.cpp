@@ -29,7 +29,7 @@ struct BlockHolder : torch::CustomClassHolder {
 };
 
 class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
-public:
+  public:
     static torch::Tensor forward(AutogradContext* ctx, torch::Tensor input, Block block) {
         auto holder = c10::make_intrusive<BlockHolder>(std::move(block));
         ctx->saved_data["rng"] = cpu_rng_state();

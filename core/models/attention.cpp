@@ -16,8 +16,10 @@ torch::Tensor causal_mask(std::int64_t t_q, std::int64_t t_k, const torch::Devic
     thread_local std::map<std::tuple<std::int64_t, std::int64_t, std::string>, torch::Tensor> cache;
     auto key = std::make_tuple(t_q, t_k, device.str());
     auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
-    auto mask = torch::ones({t_q, t_k}, torch::dtype(torch::kBool).device(device)).triu(t_k - t_q + 1);
+    if (it != cache.end())
+        return it->second;
+    auto mask =
+        torch::ones({t_q, t_k}, torch::dtype(torch::kBool).device(device)).triu(t_k - t_q + 1);
     cache.emplace(key, mask);
     return mask;
 }
@@ -48,7 +50,8 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k,
 }
 
 torch::Tensor repeat_kv(const torch::Tensor& x, std::int64_t n_rep) {
-    if (n_rep == 1) return x;
+    if (n_rep == 1)
+        return x;
     const auto b = x.size(0), kv = x.size(1), t = x.size(2), d = x.size(3);
     return x.unsqueeze(2).expand({b, kv, n_rep, t, d}).reshape({b, kv * n_rep, t, d});
 }

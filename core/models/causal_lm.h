@@ -13,7 +13,7 @@ namespace lathe::core::models {
 // A decoder-only language model whose parameter names are exactly Transformers' names, so that
 // `named_parameters()` maps one to one onto a Hugging Face state dict.
 class CausalLanguageModel : public torch::nn::Module {
-public:
+  public:
     explicit CausalLanguageModel(ModelConfig config) : config_(std::move(config)) {}
     ~CausalLanguageModel() override = default;
 
@@ -39,7 +39,7 @@ public:
     void set_gradient_checkpointing(bool enabled) { gradient_checkpointing_ = enabled; }
     bool gradient_checkpointing() const { return gradient_checkpointing_; }
 
-protected:
+  protected:
     torch::Tensor add_neftune_noise(const torch::Tensor& embeddings) const;
 
     ModelConfig config_;

@@ -6,7 +6,8 @@
 
 namespace lathe::core::models {
 
-std::vector<std::int64_t> generate(CausalLanguageModel& model, const std::vector<std::int64_t>& prompt,
+std::vector<std::int64_t> generate(CausalLanguageModel& model,
+                                   const std::vector<std::int64_t>& prompt,
                                    const GenerateOptions& options) {
     if (prompt.empty()) {
         throw Error("generate: the prompt is empty");
@@ -26,9 +27,11 @@ std::vector<std::int64_t> generate(CausalLanguageModel& model, const std::vector
         const auto start = ids.size() > static_cast<std::size_t>(max_positions)
                                ? ids.size() - static_cast<std::size_t>(max_positions)
                                : 0;
-        std::vector<std::int64_t> window(ids.begin() + static_cast<std::ptrdiff_t>(start), ids.end());
+        std::vector<std::int64_t> window(ids.begin() + static_cast<std::ptrdiff_t>(start),
+                                         ids.end());
         auto input = torch::tensor(window, torch::kLong).unsqueeze(0).to(device);
-        auto logits = model.forward(input).select(1, -1).squeeze(0).to(torch::kCPU, torch::kFloat32);
+        auto logits =
+            model.forward(input).select(1, -1).squeeze(0).to(torch::kCPU, torch::kFloat32);
         std::int64_t next = 0;
         if (options.temperature <= 0.0) {
             next = logits.argmax().item<std::int64_t>();
@@ -47,7 +50,8 @@ std::vector<std::int64_t> generate(CausalLanguageModel& model, const std::vector
             break;
         }
     }
-    if (was_training) model.train();
+    if (was_training)
+        model.train();
     return ids;
 }
 

@@ -17,7 +17,8 @@ struct GenerateOptions {
 
 // Prompt plus continuation. No KV cache: each step re-reads the (at most max positions long)
 // context, which is fine for the short samples the studio shows.
-std::vector<std::int64_t> generate(CausalLanguageModel& model, const std::vector<std::int64_t>& prompt,
+std::vector<std::int64_t> generate(CausalLanguageModel& model,
+                                   const std::vector<std::int64_t>& prompt,
                                    const GenerateOptions& options);
 
 }  // namespace lathe::core::models

@@ -55,20 +55,19 @@ torch::Tensor Gpt2BlockImpl::forward(const torch::Tensor& hidden) {
                        .to(hidden.scalar_type())
                        .transpose(1, 2)
                        .reshape({b, t, h});
-    auto x = hidden + F::dropout(attn_c_proj(context),
-                                 F::DropoutFuncOptions().p(config_.resid_pdrop).training(
-                                     is_training()));
+    auto x =
+        hidden + F::dropout(attn_c_proj(context),
+                            F::DropoutFuncOptions().p(config_.resid_pdrop).training(is_training()));
     auto m = mlp_c_proj(activation(config_.hidden_act, c_fc(ln_2(x))));
-    return x + F::dropout(m, F::DropoutFuncOptions().p(config_.resid_pdrop).training(is_training()));
+    return x +
+           F::dropout(m, F::DropoutFuncOptions().p(config_.resid_pdrop).training(is_training()));
 }
 
 Gpt2LMHeadModel::Gpt2LMHeadModel(const ModelConfig& config) : CausalLanguageModel(config) {
     const auto h = config_.hidden_size;
     transformer_ = register_module("transformer", std::make_shared<torch::nn::Module>());
-    wte_ = transformer_->register_module(
-        "wte", Embedding(config_.vocab_size, h));
-    wpe_ = transformer_->register_module(
-        "wpe", Embedding(config_.max_position_embeddings, h));
+    wte_ = transformer_->register_module("wte", Embedding(config_.vocab_size, h));
+    wpe_ = transformer_->register_module("wpe", Embedding(config_.max_position_embeddings, h));
     drop_ = transformer_->register_module("drop", torch::nn::Dropout(config_.embd_pdrop));
     h_ = transformer_->register_module("h", torch::nn::ModuleList());
     for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
@@ -77,9 +76,7 @@ Gpt2LMHeadModel::Gpt2LMHeadModel(const ModelConfig& config) : CausalLanguageMode
     ln_f_ = transformer_->register_module(
         "ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({h}).eps(config_.norm_eps)));
     if (!config_.tie_word_embeddings) {
-        lm_head_ = register_module(
-            "lm_head",
-            Linear(h, config_.vocab_size, false));
+        lm_head_ = register_module("lm_head", Linear(h, config_.vocab_size, false));
     }
 }
 
@@ -89,17 +86,20 @@ torch::Tensor Gpt2LMHeadModel::forward(const torch::Tensor& input_ids) {
                 " exceeds n_positions ", config_.max_position_embeddings);
     auto positions = torch::arange(t, torch::dtype(torch::kLong).device(input_ids.device()));
     auto x = drop_(add_neftune_noise(wte_(input_ids)) + wpe_(positions).unsqueeze(0));
-    const bool recompute = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled();
+    const bool recompute =
+        gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled();
     for (const auto& block : *h_) {
         auto* b = block->as<Gpt2BlockImpl>();
-        x = recompute ? checkpointed([b](const torch::Tensor& h) { return b->forward(h); }, x) : b->forward(x);
+        x = recompute ? checkpointed([b](const torch::Tensor& h) { return b->forward(h); }, x)
+                      : b->forward(x);
     }
     x = ln_f_(x);
     return config_.tie_word_embeddings ? F::linear(x, wte_->weight) : lm_head_(x);
 }
 
 std::vector<std::string> Gpt2LMHeadModel::tied_parameter_names() const {
-    if (config_.tie_word_embeddings) return {"lm_head.weight"};
+    if (config_.tie_word_embeddings)
+        return {"lm_head.weight"};
     return {};
 }
 

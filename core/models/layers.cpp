@@ -17,6 +17,8 @@ EmbeddingImpl::EmbeddingImpl(std::int64_t num_embeddings, std::int64_t embedding
     weight = register_parameter("weight", torch::empty({num_embeddings, embedding_dim}));
 }
 
-torch::Tensor EmbeddingImpl::forward(const torch::Tensor& ids) { return torch::embedding(weight, ids); }
+torch::Tensor EmbeddingImpl::forward(const torch::Tensor& ids) {
+    return torch::embedding(weight, ids);
+}
 
 }  // namespace lathe::core::models

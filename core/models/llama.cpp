@@ -23,7 +23,9 @@ torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
 }
 
 namespace {
-Linear linear(std::int64_t in, std::int64_t out, bool bias) { return Linear(in, out, bias); }
+Linear linear(std::int64_t in, std::int64_t out, bool bias) {
+    return Linear(in, out, bias);
+}
 }  // namespace
 
 LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const ModelConfig& c) : config_(c) {
@@ -39,8 +41,7 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const ModelConfig& c) : config_(c) 
     up_proj_ = mlp_->register_module("up_proj", linear(h, c.intermediate_size, c.mlp_bias));
     down_proj_ = mlp_->register_module("down_proj", linear(c.intermediate_size, h, c.mlp_bias));
     input_layernorm_ = register_module("input_layernorm", RmsNorm(h, c.norm_eps));
-    post_attention_layernorm_ =
-        register_module("post_attention_layernorm", RmsNorm(h, c.norm_eps));
+    post_attention_layernorm_ = register_module("post_attention_layernorm", RmsNorm(h, c.norm_eps));
 }
 
 torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& cos,
@@ -69,8 +70,7 @@ torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& hidden, const 
 LlamaForCausalLM::LlamaForCausalLM(const ModelConfig& config) : CausalLanguageModel(config) {
     const auto h = config_.hidden_size;
     model_ = register_module("model", std::make_shared<torch::nn::Module>());
-    embed_tokens_ = model_->register_module(
-        "embed_tokens", Embedding(config_.vocab_size, h));
+    embed_tokens_ = model_->register_module("embed_tokens", Embedding(config_.vocab_size, h));
     layers_ = model_->register_module("layers", torch::nn::ModuleList());
     for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
         layers_->push_back(LlamaDecoderLayer(config_));
@@ -91,18 +91,22 @@ torch::Tensor LlamaForCausalLM::forward(const torch::Tensor& input_ids) {
     auto [cos, sin] = rope_cos_sin(inv_freq_, t);
     cos = cos.to(x.scalar_type());
     sin = sin.to(x.scalar_type());
-    const bool recompute = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled();
+    const bool recompute =
+        gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled();
     for (const auto& layer : *layers_) {
         auto* l = layer->as<LlamaDecoderLayerImpl>();
-        x = recompute ? checkpointed([l, cos, sin](const torch::Tensor& h) { return l->forward(h, cos, sin); }, x)
-                      : l->forward(x, cos, sin);
+        x = recompute
+                ? checkpointed(
+                      [l, cos, sin](const torch::Tensor& h) { return l->forward(h, cos, sin); }, x)
+                : l->forward(x, cos, sin);
     }
     x = norm_(x);
     return config_.tie_word_embeddings ? F::linear(x, embed_tokens_->weight) : lm_head_(x);
 }
 
 std::vector<std::string> LlamaForCausalLM::tied_parameter_names() const {
-    if (config_.tie_word_embeddings) return {"lm_head.weight"};
+    if (config_.tie_word_embeddings)
+        return {"lm_head.weight"};
     return {};
 }
 

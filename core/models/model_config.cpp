@@ -20,7 +20,8 @@ const json* find_any(const json& j, std::initializer_list<const char*> keys, std
     for (const char* key : keys) {
         auto it = j.find(key);
         if (it != j.end() && !it->is_null()) {
-            if (found) *found = key;
+            if (found)
+                *found = key;
             return &*it;
         }
     }
@@ -31,7 +32,8 @@ std::int64_t get_int(const json& j, std::initializer_list<const char*> keys, std
                      const std::string& source) {
     std::string key;
     const json* v = find_any(j, keys, &key);
-    if (!v) return fallback;
+    if (!v)
+        return fallback;
     if (!v->is_number_integer()) {
         throw Error(where(source, key) + " must be an integer, got " + v->dump());
     }
@@ -42,7 +44,8 @@ double get_double(const json& j, std::initializer_list<const char*> keys, double
                   const std::string& source) {
     std::string key;
     const json* v = find_any(j, keys, &key);
-    if (!v) return fallback;
+    if (!v)
+        return fallback;
     if (!v->is_number()) {
         throw Error(where(source, key) + " must be a number, got " + v->dump());
     }
@@ -52,7 +55,8 @@ double get_double(const json& j, std::initializer_list<const char*> keys, double
 bool get_bool(const json& j, const char* key, bool fallback, const std::string& source) {
     std::string found;
     const json* v = find_any(j, {key}, &found);
-    if (!v) return fallback;
+    if (!v)
+        return fallback;
     if (!v->is_boolean()) {
         throw Error(where(source, key) + " must be true or false, got " + v->dump());
     }
@@ -63,7 +67,8 @@ std::string get_string(const json& j, std::initializer_list<const char*> keys,
                        const std::string& fallback, const std::string& source) {
     std::string key;
     const json* v = find_any(j, keys, &key);
-    if (!v) return fallback;
+    if (!v)
+        return fallback;
     if (!v->is_string()) {
         throw Error(where(source, key) + " must be a string, got " + v->dump());
     }
@@ -74,7 +79,8 @@ std::optional<std::int64_t> get_optional_int(const json& j, const char* key,
                                              const std::string& source) {
     std::string found;
     const json* v = find_any(j, {key}, &found);
-    if (!v) return std::nullopt;
+    if (!v)
+        return std::nullopt;
     if (!v->is_number_integer()) {
         throw Error(where(source, key) + " must be an integer, got " + v->dump());
     }
@@ -83,13 +89,16 @@ std::optional<std::int64_t> get_optional_int(const json& j, const char* key,
 
 std::vector<std::int64_t> get_eos_ids(const json& j, const std::string& source) {
     auto it = j.find("eos_token_id");
-    if (it == j.end() || it->is_null()) return {};
-    if (it->is_number_integer()) return {it->get<std::int64_t>()};
+    if (it == j.end() || it->is_null())
+        return {};
+    if (it->is_number_integer())
+        return {it->get<std::int64_t>()};
     if (it->is_array()) {
         std::vector<std::int64_t> ids;
         for (const auto& v : *it) {
             if (!v.is_number_integer()) {
-                throw Error(where(source, "eos_token_id") + " must hold integers, got " + it->dump());
+                throw Error(where(source, "eos_token_id") + " must hold integers, got " +
+                            it->dump());
             }
             ids.push_back(v.get<std::int64_t>());
         }
@@ -138,9 +147,11 @@ void parse_gpt2(const json& j, const std::string& src, ModelConfig& c) {
     c.reorder_and_upcast_attn = get_bool(j, "reorder_and_upcast_attn", false, src);
     c.tie_word_embeddings = get_bool(j, "tie_word_embeddings", true, src);
     c.bos_token_id = get_optional_int(j, "bos_token_id", src);
-    if (!c.bos_token_id) c.bos_token_id = 50256;
+    if (!c.bos_token_id)
+        c.bos_token_id = 50256;
     c.eos_token_ids = get_eos_ids(j, src);
-    if (!j.contains("eos_token_id")) c.eos_token_ids = {50256};
+    if (!j.contains("eos_token_id"))
+        c.eos_token_ids = {50256};
 }
 
 void parse_llama(const json& j, const std::string& src, ModelConfig& c) {
@@ -150,8 +161,9 @@ void parse_llama(const json& j, const std::string& src, ModelConfig& c) {
     c.num_hidden_layers = get_int(j, {"num_hidden_layers"}, 32, src);
     c.num_attention_heads = get_int(j, {"num_attention_heads"}, 32, src);
     c.num_key_value_heads = get_int(j, {"num_key_value_heads"}, c.num_attention_heads, src);
-    c.head_dim = get_int(j, {"head_dim"},
-                         c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0, src);
+    c.head_dim =
+        get_int(j, {"head_dim"},
+                c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0, src);
     c.hidden_act = get_string(j, {"hidden_act"}, "silu", src);
     c.max_position_embeddings = get_int(j, {"max_position_embeddings"}, 2048, src);
     c.initializer_range = get_double(j, {"initializer_range"}, 0.02, src);
@@ -163,8 +175,10 @@ void parse_llama(const json& j, const std::string& src, ModelConfig& c) {
     c.bos_token_id = get_optional_int(j, "bos_token_id", src);
     c.eos_token_ids = get_eos_ids(j, src);
     c.pad_token_id = get_optional_int(j, "pad_token_id", src);
-    if (!j.contains("bos_token_id")) c.bos_token_id = 1;
-    if (!j.contains("eos_token_id")) c.eos_token_ids = {2};
+    if (!j.contains("bos_token_id"))
+        c.bos_token_id = 1;
+    if (!j.contains("eos_token_id"))
+        c.eos_token_ids = {2};
 
     // v4: rope_theta + rope_scaling; v5: rope_parameters holding rope_theta and the scaling.
     c.rope_theta = get_double(j, {"rope_theta"}, 10000.0, src);
@@ -178,7 +192,8 @@ void parse_llama(const json& j, const std::string& src, ModelConfig& c) {
             c.rope_scaling = parse_rope(*scaling, src, "rope_scaling");
         }
     }
-    if (c.rope_scaling.rope_type == "llama3" && c.rope_scaling.original_max_position_embeddings <= 0) {
+    if (c.rope_scaling.rope_type == "llama3" &&
+        c.rope_scaling.original_max_position_embeddings <= 0) {
         throw Error(where(src, "rope_scaling") +
                     ": llama3 scaling needs original_max_position_embeddings > 0");
     }
@@ -186,7 +201,8 @@ void parse_llama(const json& j, const std::string& src, ModelConfig& c) {
 
 std::string join(const std::vector<std::string>& items) {
     std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+    for (const auto& s : items)
+        out += (out.empty() ? "" : ", ") + s;
     return out;
 }
 
@@ -214,8 +230,8 @@ ModelConfig parse_model_config(const json& j, const std::string& source) {
     } else if (c.model_type == "llama") {
         parse_llama(j, source, c);
     } else {
-        throw Error(source + ": model_type \"" + c.model_type + "\" is not supported (supported: " +
-                    join(supported_model_types()) + ")");
+        throw Error(source + ": model_type \"" + c.model_type +
+                    "\" is not supported (supported: " + join(supported_model_types()) + ")");
     }
     c.torch_dtype = get_string(j, {"torch_dtype", "dtype"}, "float32", source);
     validate(c, source);
@@ -235,7 +251,8 @@ ModelConfig load_model_config(const std::string& path) {
 
 void validate(const ModelConfig& c, const std::string& source) {
     auto positive = [&](const char* name, std::int64_t v) {
-        if (v <= 0) throw Error(where(source, name) + " must be > 0, got " + std::to_string(v));
+        if (v <= 0)
+            throw Error(where(source, name) + " must be > 0, got " + std::to_string(v));
     };
     positive("vocab_size", c.vocab_size);
     positive("hidden_size", c.hidden_size);
@@ -250,10 +267,9 @@ void validate(const ModelConfig& c, const std::string& source) {
                     " is not divisible by n_head = " + std::to_string(c.num_attention_heads));
     }
     if (c.num_attention_heads % c.num_key_value_heads != 0) {
-        throw Error(where(source, "num_attention_heads") + " = " +
-                    std::to_string(c.num_attention_heads) +
-                    " is not a multiple of num_key_value_heads = " +
-                    std::to_string(c.num_key_value_heads));
+        throw Error(
+            where(source, "num_attention_heads") + " = " + std::to_string(c.num_attention_heads) +
+            " is not a multiple of num_key_value_heads = " + std::to_string(c.num_key_value_heads));
     }
     if (c.model_type == "llama" && c.head_dim % 2 != 0) {
         throw Error(where(source, "head_dim") + " must be even for rotary embeddings, got " +
@@ -282,13 +298,15 @@ json to_hf_config_json(const ModelConfig& c) {
     j["initializer_range"] = c.initializer_range;
     j["torch_dtype"] = c.torch_dtype;
     j["tie_word_embeddings"] = c.tie_word_embeddings;
-    if (c.bos_token_id) j["bos_token_id"] = *c.bos_token_id;
+    if (c.bos_token_id)
+        j["bos_token_id"] = *c.bos_token_id;
     if (c.eos_token_ids.size() == 1) {
         j["eos_token_id"] = c.eos_token_ids[0];
     } else if (!c.eos_token_ids.empty()) {
         j["eos_token_id"] = c.eos_token_ids;
     }
-    if (c.pad_token_id) j["pad_token_id"] = *c.pad_token_id;
+    if (c.pad_token_id)
+        j["pad_token_id"] = *c.pad_token_id;
     if (c.model_type == "gpt2") {
         for (const char* alias : {"hidden_size", "num_hidden_layers", "num_attention_heads",
                                   "max_position_embeddings"}) {
@@ -300,8 +318,8 @@ json to_hf_config_json(const ModelConfig& c) {
         j["n_head"] = c.num_attention_heads;
         j["n_positions"] = c.max_position_embeddings;
         j["n_ctx"] = c.max_position_embeddings;
-        j["n_inner"] = c.intermediate_size == 4 * c.hidden_size ? json(nullptr)
-                                                                  : json(c.intermediate_size);
+        j["n_inner"] =
+            c.intermediate_size == 4 * c.hidden_size ? json(nullptr) : json(c.intermediate_size);
         j["activation_function"] = c.hidden_act;
         j["resid_pdrop"] = c.resid_pdrop;
         j["embd_pdrop"] = c.embd_pdrop;
@@ -325,7 +343,8 @@ json to_hf_config_json(const ModelConfig& c) {
         j["attention_bias"] = c.attention_bias;
         j["mlp_bias"] = c.mlp_bias;
         j["attention_dropout"] = c.attention_dropout;
-        if (!j.contains("pretraining_tp")) j["pretraining_tp"] = 1;
+        if (!j.contains("pretraining_tp"))
+            j["pretraining_tp"] = 1;
         if (c.rope_scaling.rope_type == "default") {
             j["rope_scaling"] = nullptr;
         } else {
@@ -344,13 +363,15 @@ json to_hf_config_json(const ModelConfig& c) {
 
 json to_hf_generation_config_json(const ModelConfig& c) {
     json j = {{"_from_model_config", true}};
-    if (c.bos_token_id) j["bos_token_id"] = *c.bos_token_id;
+    if (c.bos_token_id)
+        j["bos_token_id"] = *c.bos_token_id;
     if (c.eos_token_ids.size() == 1) {
         j["eos_token_id"] = c.eos_token_ids[0];
     } else if (!c.eos_token_ids.empty()) {
         j["eos_token_id"] = c.eos_token_ids;
     }
-    if (c.pad_token_id) j["pad_token_id"] = *c.pad_token_id;
+    if (c.pad_token_id)
+        j["pad_token_id"] = *c.pad_token_id;
     return j;
 }
 
@@ -363,17 +384,27 @@ const std::vector<std::string>& preset_names() {
 ModelConfig preset_config(const std::string& preset, std::int64_t vocab_size) {
     json j;
     if (preset == "gpt2-tiny") {
-        j = {{"model_type", "gpt2"}, {"n_embd", 128}, {"n_layer", 4}, {"n_head", 4},
+        j = {{"model_type", "gpt2"},
+             {"n_embd", 128},
+             {"n_layer", 4},
+             {"n_head", 4},
              {"n_positions", 256}};
     } else if (preset == "gpt2-small") {
-        j = {{"model_type", "gpt2"}, {"n_embd", 768}, {"n_layer", 12}, {"n_head", 12},
+        j = {{"model_type", "gpt2"},
+             {"n_embd", 768},
+             {"n_layer", 12},
+             {"n_head", 12},
              {"n_positions", 1024}};
     } else if (preset == "gpt2-medium") {
-        j = {{"model_type", "gpt2"}, {"n_embd", 1024}, {"n_layer", 24}, {"n_head", 16},
+        j = {{"model_type", "gpt2"},
+             {"n_embd", 1024},
+             {"n_layer", 24},
+             {"n_head", 16},
              {"n_positions", 1024}};
     } else if (preset == "llama-tiny") {
-        j = {{"model_type", "llama"},          {"hidden_size", 128},     {"intermediate_size", 344},
-             {"num_hidden_layers", 4},         {"num_attention_heads", 4}, {"num_key_value_heads", 2},
+        j = {{"model_type", "llama"},          {"hidden_size", 128},
+             {"intermediate_size", 344},       {"num_hidden_layers", 4},
+             {"num_attention_heads", 4},       {"num_key_value_heads", 2},
              {"max_position_embeddings", 256}, {"rms_norm_eps", 1e-5}};
     } else if (preset == "llama-small") {
         j = {{"model_type", "llama"},           {"hidden_size", 768},
@@ -395,15 +426,19 @@ std::int64_t count_parameters(const ModelConfig& c) {
         per_layer = 2 * h + (h * 3 * h + 3 * h) + (h * h + h) + 2 * h + (h * inner + inner) +
                     (inner * h + h);
         total = v * h + c.max_position_embeddings * h + c.num_hidden_layers * per_layer + 2 * h;
-        if (!c.tie_word_embeddings) total += v * h;
+        if (!c.tie_word_embeddings)
+            total += v * h;
     } else {
         const std::int64_t q = c.num_attention_heads * c.head_dim;
         const std::int64_t kv = c.num_key_value_heads * c.head_dim;
         per_layer = h * q + 2 * h * kv + q * h + 3 * h * inner + 2 * h;
-        if (c.attention_bias) per_layer += q + 2 * kv + h;
-        if (c.mlp_bias) per_layer += 2 * inner + h;
+        if (c.attention_bias)
+            per_layer += q + 2 * kv + h;
+        if (c.mlp_bias)
+            per_layer += 2 * inner + h;
         total = v * h + c.num_hidden_layers * per_layer + h;
-        if (!c.tie_word_embeddings) total += v * h;
+        if (!c.tie_word_embeddings)
+            total += v * h;
     }
     return total;
 }

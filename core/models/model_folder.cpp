@@ -32,7 +32,8 @@ bool is_known_non_parameter(const std::string& name) {
 
 }  // namespace
 
-std::shared_ptr<CausalLanguageModel> load_model(const std::string& dir, const LoadOptions& options) {
+std::shared_ptr<CausalLanguageModel> load_model(const std::string& dir,
+                                                const LoadOptions& options) {
     const fs::path folder(dir);
     if (!fs::is_directory(folder)) {
         throw Error(dir + ": not a model folder (no such directory)");
@@ -43,8 +44,9 @@ std::shared_ptr<CausalLanguageModel> load_model(const std::string& dir, const Lo
     if (!fs::exists(folder / "model.safetensors") &&
         !fs::exists(folder / "model.safetensors.index.json") &&
         fs::exists(folder / "pytorch_model.bin")) {
-        throw Error(dir + ": only pytorch_model.bin is present; Lathe reads safetensors (convert "
-                          "with save_pretrained(..., safe_serialization=True))");
+        throw Error(dir +
+                    ": only pytorch_model.bin is present; Lathe reads safetensors (convert "
+                    "with save_pretrained(..., safe_serialization=True))");
     }
     const ModelConfig config = load_model_config((folder / "config.json").string());
     auto model = make_model(config);
@@ -73,7 +75,8 @@ std::shared_ptr<CausalLanguageModel> load_model(const std::string& dir, const Lo
                         c10::str(param.sizes()));
         }
         auto loaded = tensor_from_file(checkpoint.file_of(file_name), info);
-        if (!stored_dtype && loaded.is_floating_point()) stored_dtype = loaded.scalar_type();
+        if (!stored_dtype && loaded.is_floating_point())
+            stored_dtype = loaded.scalar_type();
         const auto dtype = options.dtype.value_or(loaded.scalar_type());
         if (dtype == loaded.scalar_type() && options.device.is_cpu()) {
             param.set_data(loaded);  // zero-copy: the parameter lives in the mapped file
@@ -85,8 +88,10 @@ std::shared_ptr<CausalLanguageModel> load_model(const std::string& dir, const Lo
     const auto tied = model->tied_parameter_names();
     std::vector<std::string> unexpected;
     for (const auto& name : checkpoint.names()) {
-        if (used.count(name) || is_known_non_parameter(name)) continue;
-        if (std::find(tied.begin(), tied.end(), name) != tied.end()) continue;
+        if (used.count(name) || is_known_non_parameter(name))
+            continue;
+        if (std::find(tied.begin(), tied.end(), name) != tied.end())
+            continue;
         unexpected.push_back(name);
     }
     if (!unexpected.empty()) {
@@ -94,13 +99,16 @@ std::shared_ptr<CausalLanguageModel> load_model(const std::string& dir, const Lo
         for (std::size_t i = 0; i < unexpected.size() && i < 5; ++i) {
             list += (i ? ", " : "") + ("\"" + unexpected[i] + "\"");
         }
-        if (unexpected.size() > 5) list += ", ... (" + std::to_string(unexpected.size()) + " in all)";
+        if (unexpected.size() > 5)
+            list += ", ... (" + std::to_string(unexpected.size()) + " in all)";
         throw Error(dir + ": the checkpoint has tensors a " + config.model_type +
                     " model with this config does not use: " + list);
     }
-    if (!options.device.is_cpu()) model->to(options.device);
+    if (!options.device.is_cpu())
+        model->to(options.device);
     if (options.dtype || stored_dtype) {
-        model->mutable_config().torch_dtype = torch_dtype_name(options.dtype.value_or(*stored_dtype));
+        model->mutable_config().torch_dtype =
+            torch_dtype_name(options.dtype.value_or(*stored_dtype));
     }
     model->eval();
     return model;
@@ -112,13 +120,15 @@ void save_model(const CausalLanguageModel& model, const std::string& dir,
     std::vector<std::pair<std::string, torch::Tensor>> tensors;
     std::optional<torch::ScalarType> dtype;
     for (const auto& item : model.named_parameters()) {
-        if (!dtype && item.value().is_floating_point()) dtype = item.value().scalar_type();
+        if (!dtype && item.value().is_floating_point())
+            dtype = item.value().scalar_type();
         tensors.emplace_back(item.key(), item.value());
     }
     save_tensors(dir, tensors, options.max_shard_bytes);
 
     ModelConfig config = model.config();
-    if (dtype) config.torch_dtype = torch_dtype_name(*dtype);
+    if (dtype)
+        config.torch_dtype = torch_dtype_name(*dtype);
     // Transformers writes JSON with indent 2, sorted keys and a final newline.
     util::write_file_atomic((fs::path(dir) / "config.json").string(),
                             to_hf_config_json(config).dump(2) + "\n");

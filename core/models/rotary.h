@@ -14,6 +14,7 @@ torch::Tensor rope_inverse_frequencies(const ModelConfig& config);
 std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& inv_freq, std::int64_t t);
 
 // x * cos + rotate_half(x) * sin, for x [b, h, t, d].
-torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos,
+                         const torch::Tensor& sin);
 
 }  // namespace lathe::core::models

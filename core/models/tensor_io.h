@@ -20,8 +20,8 @@ std::string torch_dtype_name(torch::ScalarType type);
 torch::Tensor tensor_from_file(const safetensors::File& file, const safetensors::TensorInfo& info);
 
 // Writes tensors (moved to CPU, made contiguous) as safetensors; sharded above max_shard_bytes.
-std::vector<std::string> save_tensors(const std::string& dir,
-                                      const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
-                                      std::uint64_t max_shard_bytes);
+std::vector<std::string> save_tensors(
+    const std::string& dir, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+    std::uint64_t max_shard_bytes);
 
 }  // namespace lathe::core::models

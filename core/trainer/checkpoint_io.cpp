@@ -72,8 +72,8 @@ void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::s
         }
         if (adamw) {
             g.insert("lr", adamw->lr());
-            g.insert("betas", c10::ivalue::Tuple::create({std::get<0>(adamw->betas()),
-                                                          std::get<1>(adamw->betas())}));
+            g.insert("betas", c10::ivalue::Tuple::create(
+                                  {std::get<0>(adamw->betas()), std::get<1>(adamw->betas())}));
             g.insert("eps", adamw->eps());
             g.insert("weight_decay", adamw->weight_decay());
             g.insert("amsgrad", adamw->amsgrad());
@@ -110,7 +110,8 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
     } catch (const c10::Error& e) {
         throw Error(path + ": not a readable optimizer state: " + e.what_without_backtrace());
     }
-    if (!root.isGenericDict()) throw Error(path + ": optimizer state is not a dict");
+    if (!root.isGenericDict())
+        throw Error(path + ": optimizer state is not a dict");
     auto dict = root.toGenericDict();
     if (!dict.contains("state") || !dict.contains("param_groups")) {
         throw Error(path + ": optimizer state lacks \"state\" or \"param_groups\"");
@@ -118,7 +119,8 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
     auto state = dict.at("state").toGenericDict();
     auto groups = dict.at("param_groups").toList();
     if (groups.size() != optimizer.param_groups().size()) {
-        throw Error(path + ": has " + std::to_string(groups.size()) + " parameter groups, the model's optimizer has " +
+        throw Error(path + ": has " + std::to_string(groups.size()) +
+                    " parameter groups, the model's optimizer has " +
                     std::to_string(optimizer.param_groups().size()));
     }
     std::int64_t index = 0;
@@ -127,8 +129,9 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
         auto saved = groups.get(gi).toGenericDict();
         const auto params = saved.at("params").toIntList();
         if (params.size() != group.params().size()) {
-            throw Error(path + ": group " + std::to_string(gi) + " has " + std::to_string(params.size()) +
-                        " parameters, the model has " + std::to_string(group.params().size()));
+            throw Error(path + ": group " + std::to_string(gi) + " has " +
+                        std::to_string(params.size()) + " parameters, the model has " +
+                        std::to_string(group.params().size()));
         }
         for (const auto& p : group.params()) {
             if (!state.contains(index)) {
@@ -141,17 +144,20 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
                 auto s = std::make_unique<torch::optim::AdamWParamState>();
                 auto exp_avg = entry.at("exp_avg").toTensor();
                 if (exp_avg.sizes() != p.sizes()) {
-                    throw Error(path + ": state of parameter " + std::to_string(index) + " has shape " +
-                                c10::str(exp_avg.sizes()) + ", the parameter " + c10::str(p.sizes()));
+                    throw Error(path + ": state of parameter " + std::to_string(index) +
+                                " has shape " + c10::str(exp_avg.sizes()) + ", the parameter " +
+                                c10::str(p.sizes()));
                 }
                 s->step(static_cast<std::int64_t>(entry.at("step").toTensor().item<double>()));
                 s->exp_avg(exp_avg.to(p.device(), p.scalar_type()).clone());
-                s->exp_avg_sq(entry.at("exp_avg_sq").toTensor().to(p.device(), p.scalar_type()).clone());
+                s->exp_avg_sq(
+                    entry.at("exp_avg_sq").toTensor().to(p.device(), p.scalar_type()).clone());
                 optimizer.state()[state_key(optimizer.state(), p)] = std::move(s);
             } else if (dynamic_cast<torch::optim::SGDOptions*>(&group.options())) {
                 auto s = std::make_unique<torch::optim::SGDParamState>();
                 auto buffer = entry.at("momentum_buffer");
-                if (buffer.isTensor()) s->momentum_buffer(buffer.toTensor().to(p.device()).clone());
+                if (buffer.isTensor())
+                    s->momentum_buffer(buffer.toTensor().to(p.device()).clone());
                 optimizer.state()[state_key(optimizer.state(), p)] = std::move(s);
             }
             ++index;
@@ -159,8 +165,8 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
     }
 }
 
-void save_scheduler_state(const std::vector<double>& base_lrs, std::int64_t last_epoch, double last_lr,
-                          const std::string& path) {
+void save_scheduler_state(const std::vector<double>& base_lrs, std::int64_t last_epoch,
+                          double last_lr, const std::string& path) {
     auto root = make_dict();
     c10::List<double> bases(base_lrs), lasts(std::vector<double>(base_lrs.size(), last_lr));
     root.insert("base_lrs", bases);
@@ -170,7 +176,8 @@ void save_scheduler_state(const std::vector<double>& base_lrs, std::int64_t last
     root.insert("_get_lr_called_within_step", false);
     root.insert("_last_lr", lasts);
     c10::impl::GenericList lambdas(c10::AnyType::get());
-    for (std::size_t i = 0; i < base_lrs.size(); ++i) lambdas.push_back(make_dict());
+    for (std::size_t i = 0; i < base_lrs.size(); ++i)
+        lambdas.push_back(make_dict());
     root.insert("lr_lambdas", lambdas);
     write_bytes(path, torch::pickle_save(root));
 }

@@ -33,8 +33,10 @@ EvalResult evaluate_loss(models::CausalLanguageModel& model, const data::TokenBl
         result.samples += static_cast<std::int64_t>(indices.size());
         ++result.batches;
     }
-    if (was_training) model.train();
-    result.loss = result.samples > 0 ? weighted / static_cast<double>(result.samples) : std::nan("");
+    if (was_training)
+        model.train();
+    result.loss =
+        result.samples > 0 ? weighted / static_cast<double>(result.samples) : std::nan("");
     result.runtime_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;

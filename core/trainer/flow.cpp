@@ -26,7 +26,8 @@ TrainerControl TrainerControl::from_json(const nlohmann::json& j) {
 }
 
 void DefaultFlow::on_step_end(std::int64_t step, TrainerControl& control) const {
-    if (step == 1 && args_.logging_first_step) control.should_log = true;
+    if (step == 1 && args_.logging_first_step)
+        control.should_log = true;
     if (args_.logging_strategy == "steps" && step % plan_.logging_steps == 0) {
         control.should_log = true;
     }
@@ -46,9 +47,12 @@ void DefaultFlow::on_step_end(std::int64_t step, TrainerControl& control) const 
 }
 
 void DefaultFlow::on_epoch_end(TrainerControl& control) const {
-    if (args_.logging_strategy == "epoch") control.should_log = true;
-    if (args_.eval_strategy == "epoch") control.should_evaluate = true;
-    if (args_.save_strategy == "epoch") control.should_save = true;
+    if (args_.logging_strategy == "epoch")
+        control.should_log = true;
+    if (args_.eval_strategy == "epoch")
+        control.should_evaluate = true;
+    if (args_.save_strategy == "epoch")
+        control.should_save = true;
 }
 
 void EarlyStopping::on_evaluate(double metric, std::optional<double> best, bool greater_is_better,
@@ -57,11 +61,13 @@ void EarlyStopping::on_evaluate(double metric, std::optional<double> best, bool 
         !best || (greater_is_better ? metric > *best && std::abs(metric - *best) > threshold_
                                     : metric < *best && std::abs(metric - *best) > threshold_);
     counter_ = improved ? 0 : counter_ + 1;
-    if (counter_ >= patience_) control.should_training_stop = true;
+    if (counter_ >= patience_)
+        control.should_training_stop = true;
 }
 
 nlohmann::json EarlyStopping::to_json() const {
-    return {{"args", {{"early_stopping_patience", patience_}, {"early_stopping_threshold", threshold_}}},
+    return {{"args",
+             {{"early_stopping_patience", patience_}, {"early_stopping_threshold", threshold_}}},
             {"attributes", {{"early_stopping_patience_counter", counter_}}}};
 }
 

@@ -24,13 +24,13 @@ struct TrainerControl {
 
 // DefaultFlowCallback: on_step_end and on_epoch_end decide logging, evaluation and saving.
 class DefaultFlow {
-public:
+  public:
     DefaultFlow(const training_args::TrainingArguments& args, const StepPlan& plan)
         : args_(args), plan_(plan) {}
     void on_step_end(std::int64_t global_step, TrainerControl& control) const;
     void on_epoch_end(TrainerControl& control) const;
 
-private:
+  private:
     const training_args::TrainingArguments& args_;
     const StepPlan& plan_;
 };
@@ -38,8 +38,9 @@ private:
 // EarlyStoppingCallback(patience, threshold), run after each evaluation with the metric, before
 // the best metric is updated (as in Transformers).
 class EarlyStopping {
-public:
-    EarlyStopping(std::int64_t patience, double threshold) : patience_(patience), threshold_(threshold) {}
+  public:
+    EarlyStopping(std::int64_t patience, double threshold)
+        : patience_(patience), threshold_(threshold) {}
     void on_evaluate(double metric, std::optional<double> best_metric, bool greater_is_better,
                      TrainerControl& control);
     std::int64_t patience_counter() const { return counter_; }
@@ -48,7 +49,7 @@ public:
     nlohmann::json to_json() const;
     void load_json(const nlohmann::json& j);
 
-private:
+  private:
     std::int64_t patience_;
     double threshold_;
     std::int64_t counter_ = 0;

@@ -15,17 +15,20 @@ std::vector<std::string> decay_parameter_names(const models::CausalLanguageModel
         const auto& module = item.value();
         const bool is_norm = module->as<torch::nn::LayerNormImpl>() != nullptr ||
                              module->as<models::RmsNormImpl>() != nullptr;
-        if (!is_norm) continue;
+        if (!is_norm)
+            continue;
         for (const auto& p : module->named_parameters(/*recurse=*/false)) {
             in_norm_modules.insert(item.key() + "." + p.key());
         }
     }
-    static const std::regex excluded(R"(bias|layernorm|rmsnorm|(?:^|\.)norm(?:$|\.)|_norm(?:$|\.))");
+    static const std::regex excluded(
+        R"(bias|layernorm|rmsnorm|(?:^|\.)norm(?:$|\.)|_norm(?:$|\.))");
     std::vector<std::string> names;
     for (const auto& item : model.named_parameters()) {
         std::string lower = item.key();
         std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-        if (in_norm_modules.count(item.key()) || std::regex_search(lower, excluded)) continue;
+        if (in_norm_modules.count(item.key()) || std::regex_search(lower, excluded))
+            continue;
         names.push_back(item.key());
     }
     return names;
@@ -36,19 +39,21 @@ std::vector<std::string> optimizer_parameter_order(const models::CausalLanguageM
     const std::set<std::string> decay_set(decay.begin(), decay.end());
     std::vector<std::string> order = decay;
     for (const auto& item : model.named_parameters()) {
-        if (!decay_set.count(item.key())) order.push_back(item.key());
+        if (!decay_set.count(item.key()))
+            order.push_back(item.key());
     }
     return order;
 }
 
-std::unique_ptr<torch::optim::Optimizer> create_optimizer(models::CausalLanguageModel& model,
-                                                          const training_args::TrainingArguments& args,
-                                                          std::vector<std::string>* warnings) {
+std::unique_ptr<torch::optim::Optimizer> create_optimizer(
+    models::CausalLanguageModel& model, const training_args::TrainingArguments& args,
+    std::vector<std::string>* warnings) {
     const auto decay = decay_parameter_names(model);
     const std::set<std::string> decay_set(decay.begin(), decay.end());
     std::vector<torch::Tensor> with_decay, without_decay;
     auto params = model.named_parameters();
-    for (const auto& name : decay) with_decay.push_back(params[name]);
+    for (const auto& name : decay)
+        with_decay.push_back(params[name]);
     for (const auto& item : params) {
         if (!decay_set.count(item.key()) && item.value().requires_grad()) {
             without_decay.push_back(item.value());

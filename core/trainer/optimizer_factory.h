@@ -17,9 +17,9 @@ std::vector<std::string> decay_parameter_names(const models::CausalLanguageModel
 
 // The optimizer Trainer.create_optimizer builds: two groups, [decay params with weight_decay,
 // the rest with 0.0], in that order (it fixes the parameter indices in optimizer state files).
-std::unique_ptr<torch::optim::Optimizer> create_optimizer(models::CausalLanguageModel& model,
-                                                          const training_args::TrainingArguments& args,
-                                                          std::vector<std::string>* warnings);
+std::unique_ptr<torch::optim::Optimizer> create_optimizer(
+    models::CausalLanguageModel& model, const training_args::TrainingArguments& args,
+    std::vector<std::string>* warnings);
 
 // Parameter names in optimizer index order (group 0 then group 1).
 std::vector<std::string> optimizer_parameter_order(const models::CausalLanguageModel& model);

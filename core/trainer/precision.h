@@ -8,13 +8,13 @@ namespace lathe::core::trainer {
 // run in bfloat16, reductions and norms stay in fp32, weights and optimizer state stay fp32.
 // RAII: enabled for the guard's lifetime, then the autocast cache is cleared.
 class AutocastGuard {
-public:
+  public:
     AutocastGuard(bool enabled, const torch::Device& device);
     ~AutocastGuard();
     AutocastGuard(const AutocastGuard&) = delete;
     AutocastGuard& operator=(const AutocastGuard&) = delete;
 
-private:
+  private:
     bool enabled_;
     bool cuda_;
 };

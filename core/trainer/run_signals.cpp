@@ -9,8 +9,12 @@ namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_save{false};
 
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
-extern "C" void on_save_signal(int) { g_save.store(true); }
+extern "C" void on_stop_signal(int) {
+    g_stop.store(true);
+}
+extern "C" void on_save_signal(int) {
+    g_save.store(true);
+}
 
 }  // namespace
 
@@ -27,12 +31,18 @@ void install_run_signal_handlers() {
     sigaction(SIGUSR1, &save, nullptr);
 }
 
-bool stop_requested() { return g_stop.load(); }
-bool take_save_request() { return g_save.exchange(false); }
+bool stop_requested() {
+    return g_stop.load();
+}
+bool take_save_request() {
+    return g_save.exchange(false);
+}
 void reset_run_signals() {
     g_stop.store(false);
     g_save.store(false);
 }
-void request_stop() { g_stop.store(true); }
+void request_stop() {
+    g_stop.store(true);
+}
 
 }  // namespace lathe::core::trainer

@@ -33,8 +33,8 @@ StepPlan plan_steps(const training_args::TrainingArguments& args, std::int64_t t
                     " gives no optimizer step; set num_train_epochs > 0 or max_steps");
     }
     plan.logging_steps = training_args::absolute_steps(args.logging_steps, plan.max_steps);
-    plan.eval_steps = training_args::absolute_steps(args.eval_steps.value_or(args.logging_steps),
-                                                    plan.max_steps);
+    plan.eval_steps =
+        training_args::absolute_steps(args.eval_steps.value_or(args.logging_steps), plan.max_steps);
     plan.save_steps = training_args::absolute_steps(args.save_steps, plan.max_steps);
     plan.warmup_steps = training_args::absolute_steps(args.warmup_steps, plan.max_steps);
     plan.global_batch_size = batch * ga * world_size;

@@ -86,10 +86,12 @@ Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
         throw Error("training_args.fp16 needs a CUDA device; on CPU use bf16 or neither");
     }
     if (args_.fp16) {
-        throw Error("training_args.fp16 (with a gradient scaler) is not implemented by this trainer "
-                    "yet; use bf16 or fp32");
+        throw Error(
+            "training_args.fp16 (with a gradient scaler) is not implemented by this trainer "
+            "yet; use bf16 or fp32");
     }
-    if (args_.tf32) set_tf32(*args_.tf32);
+    if (args_.tf32)
+        set_tf32(*args_.tf32);
     model_->set_gradient_checkpointing(args_.gradient_checkpointing);
     model_->set_neftune_noise_alpha(args_.neftune_noise_alpha);
     optimizer_ = create_optimizer(*model_, args_, &warnings_);
@@ -105,10 +107,12 @@ Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
     }
     if (options_.early_stopping) {
         if (!args_.metric_for_best_model || args_.eval_strategy == "no") {
-            throw Error("early_stopping needs training_args.metric_for_best_model and an "
-                        "eval_strategy other than \"no\"");
+            throw Error(
+                "early_stopping needs training_args.metric_for_best_model and an "
+                "eval_strategy other than \"no\"");
         }
-        early_stopping_.emplace(options_.early_stopping->patience, options_.early_stopping->threshold);
+        early_stopping_.emplace(options_.early_stopping->patience,
+                                options_.early_stopping->threshold);
     }
     sampler_ = std::make_unique<data::EpochSampler>(
         train_.size(), static_cast<std::uint64_t>(args_.data_seed.value_or(args_.seed)),
@@ -123,7 +127,8 @@ Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
     state_.train_batch_size = args_.per_device_train_batch_size;
     state_.num_train_epochs = plan_.num_epochs;
     non_embedding_parameters_ = non_embedding_parameters();
-    tr_loss_ = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(options_.device));
+    tr_loss_ =
+        torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(options_.device));
 }
 
 Trainer::~Trainer() = default;
@@ -142,7 +147,8 @@ std::int64_t Trainer::non_embedding_parameters() const {
 }
 
 void Trainer::emit(const std::string& type, json fields) {
-    if (events_) events_->write(type, std::move(fields));
+    if (events_)
+        events_->write(type, std::move(fields));
 }
 
 TrainOutcome Trainer::train() {
@@ -157,16 +163,18 @@ TrainOutcome Trainer::train() {
     } catch (const std::bad_alloc&) {
         emit("run_failed", {{"reason", "out_of_memory"},
                             {"message", "memory allocation failed"},
-                            {"hint", "lower per_device_train_batch_size or block_size, or raise "
-                                     "gradient_accumulation_steps"}});
+                            {"hint",
+                             "lower per_device_train_batch_size or block_size, or raise "
+                             "gradient_accumulation_steps"}});
         throw;
     } catch (const std::exception& e) {
         const std::string message = e.what();
         if (is_out_of_memory(message)) {
             emit("run_failed", {{"reason", "out_of_memory"},
                                 {"message", message.substr(0, 2000)},
-                                {"hint", "lower per_device_train_batch_size or block_size, or raise "
-                                         "gradient_accumulation_steps"}});
+                                {"hint",
+                                 "lower per_device_train_batch_size or block_size, or raise "
+                                 "gradient_accumulation_steps"}});
         } else {
             emit("run_failed", {{"reason", "exception"}, {"message", message.substr(0, 2000)}});
         }
@@ -177,7 +185,8 @@ TrainOutcome Trainer::train() {
 std::optional<std::string> Trainer::resume_checkpoint_path() const {
     const auto& r = args_.resume_from_checkpoint;
     if (std::holds_alternative<bool>(r)) {
-        if (!std::get<bool>(r)) return std::nullopt;
+        if (!std::get<bool>(r))
+            return std::nullopt;
         auto latest = checkpoints::latest_checkpoint(options_.output_dir);
         if (!latest) {
             throw Error("training_args.resume_from_checkpoint = true but " + options_.output_dir +
@@ -203,23 +212,26 @@ TrainOutcome Trainer::train_inner() {
     const auto resume = resume_checkpoint_path();
 
     std::int64_t parameters = 0;
-    for (const auto& p : model_->parameters()) parameters += p.numel();
-    emit("run_started",
-         {{"config", options_.run_config},
-          {"world_size", 1},
-          {"device", options_.device.str()},
-          {"parameter_count", parameters},
-          {"versions", {{"lathe", "0.1.0"}, {"libtorch", TORCH_VERSION}}},
-          {"max_steps", plan_.max_steps},
-          {"num_train_epochs", plan_.num_epochs},
-          {"train_blocks", train_.size()},
-          {"eval_blocks", eval_.size()},
-          {"global_batch_size", plan_.global_batch_size},
-          {"resumed_from", resume ? json(*resume) : json(nullptr)}});
-    for (const auto& w : warnings_) emit("warning", {{"message", w}});
-    for (const auto& note : stale) emit("warning", {{"message", note}});
+    for (const auto& p : model_->parameters())
+        parameters += p.numel();
+    emit("run_started", {{"config", options_.run_config},
+                         {"world_size", 1},
+                         {"device", options_.device.str()},
+                         {"parameter_count", parameters},
+                         {"versions", {{"lathe", "0.1.0"}, {"libtorch", TORCH_VERSION}}},
+                         {"max_steps", plan_.max_steps},
+                         {"num_train_epochs", plan_.num_epochs},
+                         {"train_blocks", train_.size()},
+                         {"eval_blocks", eval_.size()},
+                         {"global_batch_size", plan_.global_batch_size},
+                         {"resumed_from", resume ? json(*resume) : json(nullptr)}});
+    for (const auto& w : warnings_)
+        emit("warning", {{"message", w}});
+    for (const auto& note : stale)
+        emit("warning", {{"message", note}});
 
-    if (resume) resume_from(*resume);
+    if (resume)
+        resume_from(*resume);
     model_->train();
     each_callback([&](TrainerCallback& c) { c.on_train_begin(state_, control_); });
     train_start_ = last_log_time_ = last_progress_time_ = Clock::now();
@@ -230,7 +242,8 @@ TrainOutcome Trainer::train_inner() {
     }
 
     for (; epoch_ < plan_.num_epochs && !control_.should_training_stop; ++epoch_) {
-        if (micro_batches_in_epoch_ == 0) sampler_->start_epoch(static_cast<std::uint64_t>(epoch_));
+        if (micro_batches_in_epoch_ == 0)
+            sampler_->start_epoch(static_cast<std::uint64_t>(epoch_));
         control_.should_epoch_stop = false;
         each_callback([&](TrainerCallback& c) { c.on_epoch_begin(state_, control_); });
         while (micro_batches_in_epoch_ < plan_.batches_per_epoch) {
@@ -240,7 +253,8 @@ TrainOutcome Trainer::train_inner() {
             optimizer_step();
             flow_.on_step_end(state_.global_step, control_);
             each_callback([&](TrainerCallback& c) { c.on_step_end(state_, control_); });
-            if (take_save_request()) control_.should_save = true;
+            if (take_save_request())
+                control_.should_save = true;
             if (stop_requested()) {
                 control_.should_save = true;
                 control_.should_training_stop = true;
@@ -248,7 +262,8 @@ TrainOutcome Trainer::train_inner() {
             }
             maybe_log_save_evaluate();
             report_progress(false);
-            if (control_.should_epoch_stop || control_.should_training_stop) break;
+            if (control_.should_epoch_stop || control_.should_training_stop)
+                break;
         }
         if (micro_batches_in_epoch_ >= plan_.batches_per_epoch) {
             micro_batches_in_epoch_ = 0;
@@ -258,7 +273,8 @@ TrainOutcome Trainer::train_inner() {
         }
     }
 
-    if (args_.load_best_model_at_end && state_.best_model_checkpoint) load_best_model();
+    if (args_.load_best_model_at_end && state_.best_model_checkpoint)
+        load_best_model();
     // Transformers' end-of-training cleanup: with save_total_limit 1, only the best survives.
     for (const auto& old : checkpoints::checkpoints_to_delete_at_train_end(
              checkpoints::list_checkpoints(options_.output_dir), args_.save_total_limit,
@@ -273,13 +289,14 @@ TrainOutcome Trainer::train_inner() {
     const double runtime = seconds_between(train_start_, Clock::now());
     const double samples = static_cast<double>(plan_.global_batch_size * plan_.max_steps);
     const double steps = static_cast<double>(plan_.max_steps);
-    json metrics = {{"train_runtime", round_to(runtime, 4)},
-                    {"train_samples_per_second", round_to(samples / std::max(runtime, 1e-9), 3)},
-                    {"train_steps_per_second", round_to(steps / std::max(runtime, 1e-9), 3)},
-                    {"total_flos", state_.total_flos},
-                    {"train_loss", state_.global_step > 0
-                                       ? total_loss_scalar_ / static_cast<double>(state_.global_step)
-                                       : 0.0}};
+    json metrics = {
+        {"train_runtime", round_to(runtime, 4)},
+        {"train_samples_per_second", round_to(samples / std::max(runtime, 1e-9), 3)},
+        {"train_steps_per_second", round_to(steps / std::max(runtime, 1e-9), 3)},
+        {"total_flos", state_.total_flos},
+        {"train_loss", state_.global_step > 0
+                           ? total_loss_scalar_ / static_cast<double>(state_.global_step)
+                           : 0.0}};
     log(metrics, "");
     report_progress(true);
     json finished = {{"reason", stop_reason_}, {"metrics", state_.log_history.back()}};
@@ -295,10 +312,12 @@ void Trainer::train_window(std::int64_t micro_batches) {
         std::vector<std::int64_t> indices;
         for (std::int64_t i = 0; i < batch; ++i) {
             auto next = sampler_->next();
-            if (!next) break;
+            if (!next)
+                break;
             indices.push_back(*next);
         }
-        if (indices.empty()) break;
+        if (indices.empty())
+            break;
         targets += static_cast<std::int64_t>(indices.size()) * (train_.block_size() - 1);
         windows.push_back(std::move(indices));
     }
@@ -311,14 +330,16 @@ void Trainer::train_window(std::int64_t micro_batches) {
             AutocastGuard autocast(args_.bf16, options_.device);
             logits = model_->forward(ids);
         }
-        auto loss = models::causal_lm_loss(logits, ids, targets, -100, args_.label_smoothing_factor);
+        auto loss =
+            models::causal_lm_loss(logits, ids, targets, -100, args_.label_smoothing_factor);
         loss.backward();
         auto detached = loss.detach();
         const bool finite = std::isfinite(detached.item<double>());
         if (!finite && args_.stop_on_non_finite_loss) {
-            throw RunFailure("non_finite_loss", "loss became " + std::to_string(detached.item<double>()) +
-                                                    " at step " + std::to_string(state_.global_step + 1) +
-                                                    " (stop_on_non_finite_loss is on)");
+            throw RunFailure("non_finite_loss",
+                             "loss became " + std::to_string(detached.item<double>()) +
+                                 " at step " + std::to_string(state_.global_step + 1) +
+                                 " (stop_on_non_finite_loss is on)");
         }
         if (!finite && args_.logging_nan_inf_filter) {
             tr_loss_ = tr_loss_ + tr_loss_ / static_cast<double>(1 + state_.global_step -
@@ -329,7 +350,8 @@ void Trainer::train_window(std::int64_t micro_batches) {
         const auto tokens = ids.numel();
         state_.num_input_tokens_seen += tokens;
         tokens_since_log_ += tokens;
-        total_flos_ += 6.0 * static_cast<double>(non_embedding_parameters_) * static_cast<double>(tokens);
+        total_flos_ +=
+            6.0 * static_cast<double>(non_embedding_parameters_) * static_cast<double>(tokens);
     }
     micro_batches_in_epoch_ += micro_batches;
 }
@@ -337,7 +359,8 @@ void Trainer::train_window(std::int64_t micro_batches) {
 void Trainer::optimizer_step() {
     last_grad_norm_.reset();
     if (args_.max_grad_norm > 0) {
-        last_grad_norm_ = torch::nn::utils::clip_grad_norm_(model_->parameters(), args_.max_grad_norm);
+        last_grad_norm_ =
+            torch::nn::utils::clip_grad_norm_(model_->parameters(), args_.max_grad_norm);
     }
     if (!plateau_) {
         current_lr_ = lr_schedules::learning_rate(schedule_, state_.global_step);
@@ -353,7 +376,8 @@ void Trainer::optimizer_step() {
     state_.total_flos = total_flos_;
     // As LambdaLR after scheduler.step(): the groups already hold the next step's rate, which is
     // the rate Transformers logs and what optimizer.pt must carry for a Python resume.
-    current_lr_ = plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, state_.global_step);
+    current_lr_ =
+        plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, state_.global_step);
     set_learning_rate(*optimizer_, current_lr_);
 }
 
@@ -367,8 +391,10 @@ void Trainer::log(json logs, const std::string& event_type) {
         if (event_type == "log") {
             const auto now = Clock::now();
             const double elapsed = seconds_between(last_log_time_, now);
-            const auto steps = std::max<std::int64_t>(1, state_.global_step - globalstep_last_logged_);
-            event["tokens_per_second"] = elapsed > 0 ? static_cast<double>(tokens_since_log_) / elapsed : 0.0;
+            const auto steps =
+                std::max<std::int64_t>(1, state_.global_step - globalstep_last_logged_);
+            event["tokens_per_second"] =
+                elapsed > 0 ? static_cast<double>(tokens_since_log_) / elapsed : 0.0;
             event["step_time_seconds"] = elapsed / static_cast<double>(steps);
             event["num_input_tokens_seen"] = state_.num_input_tokens_seen;
             last_log_time_ = now;
@@ -383,8 +409,10 @@ void Trainer::maybe_log_save_evaluate() {
         const double tr_loss = tr_loss_.item<double>();
         tr_loss_.zero_();
         json logs;
-        logs["loss"] = round_to(tr_loss / static_cast<double>(state_.global_step - globalstep_last_logged_), 4);
-        if (last_grad_norm_) logs["grad_norm"] = *last_grad_norm_;
+        logs["loss"] = round_to(
+            tr_loss / static_cast<double>(state_.global_step - globalstep_last_logged_), 4);
+        if (last_grad_norm_)
+            logs["grad_norm"] = *last_grad_norm_;
         logs["learning_rate"] = current_lr_;
         total_loss_scalar_ += tr_loss;
         log(logs, "log");
@@ -403,7 +431,8 @@ void Trainer::maybe_log_save_evaluate() {
 }
 
 json Trainer::evaluate() {
-    auto result = evaluate_loss(*model_, eval_, args_.per_device_eval_batch_size, options_.device, args_.bf16);
+    auto result = evaluate_loss(*model_, eval_, args_.per_device_eval_batch_size, options_.device,
+                                args_.bf16);
     json metrics = eval_metrics(result);
     log(metrics, "");
     json event = state_.log_history.back();
@@ -426,7 +455,8 @@ json Trainer::evaluate() {
     }
 
     each_callback([&](TrainerCallback& c) { c.on_evaluate(state_, control_, metrics); });
-    if (plateau_) plateau_->step(result.loss);
+    if (plateau_)
+        plateau_->step(result.loss);
     if (args_.metric_for_best_model) {
         const auto key = metric_key(*args_.metric_for_best_model);
         if (!metrics.contains(key)) {
@@ -437,12 +467,14 @@ json Trainer::evaluate() {
         const bool greater = args_.greater_is_better.value_or(false);
         if (early_stopping_) {
             early_stopping_->on_evaluate(value, state_.best_metric, greater, control_);
-            if (control_.should_training_stop && stop_reason_ == "completed") stop_reason_ = "early_stopping";
+            if (control_.should_training_stop && stop_reason_ == "completed")
+                stop_reason_ = "early_stopping";
         }
         if (checkpoints::is_better(value, state_.best_metric, greater)) {
             state_.best_metric = value;
             state_.best_global_step = state_.global_step;
-            if (args_.save_strategy == "best") control_.should_save = true;
+            if (args_.save_strategy == "best")
+                control_.should_save = true;
         }
     }
     return metrics;
@@ -456,7 +488,8 @@ void Trainer::save_checkpoint(const json& metrics) {
     if (!args_.save_only_model) {
         save_optimizer_state(*optimizer_, (dir / "optimizer.pt").string());
         std::vector<double> base_lrs(optimizer_->param_groups().size(), args_.learning_rate);
-        save_scheduler_state(base_lrs, state_.global_step, current_lr_, (dir / "scheduler.pt").string());
+        save_scheduler_state(base_lrs, state_.global_step, current_lr_,
+                             (dir / "scheduler.pt").string());
         save_rng_state((dir / kRngStateFile).string());
         json loop = {{"epoch", epoch_},
                      {"micro_batches_in_epoch", micro_batches_in_epoch_},
@@ -469,19 +502,21 @@ void Trainer::save_checkpoint(const json& metrics) {
         util::write_file_atomic((dir / kLoopStateFile).string(), loop.dump(2) + "\n");
     }
     const std::string final_path =
-        (fs::path(options_.output_dir) / checkpoints::checkpoint_dir_name(state_.global_step)).string();
+        (fs::path(options_.output_dir) / checkpoints::checkpoint_dir_name(state_.global_step))
+            .string();
     if (state_.best_global_step && *state_.best_global_step == state_.global_step) {
         state_.best_model_checkpoint = final_path;
     }
     state_.stateful_callbacks = json::object();
     state_.stateful_callbacks["TrainerControl"] = control_.to_json();
-    if (early_stopping_) state_.stateful_callbacks["EarlyStoppingCallback"] = early_stopping_->to_json();
+    if (early_stopping_)
+        state_.stateful_callbacks["EarlyStoppingCallback"] = early_stopping_->to_json();
     state_.save((dir / "trainer_state.json").string());
     const std::string committed = staging.commit();
 
-    for (const auto& old : checkpoints::checkpoints_to_rotate(checkpoints::list_checkpoints(options_.output_dir),
-                                                               args_.save_total_limit,
-                                                               state_.best_model_checkpoint)) {
+    for (const auto& old :
+         checkpoints::checkpoints_to_rotate(checkpoints::list_checkpoints(options_.output_dir),
+                                            args_.save_total_limit, state_.best_model_checkpoint)) {
         checkpoints::remove_checkpoint(old);
         emit("checkpoint_deleted", {{"path", old}});
     }
@@ -495,11 +530,13 @@ void Trainer::save_checkpoint(const json& metrics) {
 
 void Trainer::resume_from(const std::string& checkpoint) {
     copy_weights_from(*model_, checkpoint);
-    state_ = checkpoints::TrainerState::load((fs::path(checkpoint) / "trainer_state.json").string());
+    state_ =
+        checkpoints::TrainerState::load((fs::path(checkpoint) / "trainer_state.json").string());
     const fs::path loop_file = fs::path(checkpoint) / kLoopStateFile;
     if (!fs::exists(fs::path(checkpoint) / "optimizer.pt") || !fs::exists(loop_file)) {
-        throw Error(checkpoint + ": holds only the model (save_only_model); it cannot be resumed "
-                                 "exactly. Start a new run from its weights instead");
+        throw Error(checkpoint +
+                    ": holds only the model (save_only_model); it cannot be resumed "
+                    "exactly. Start a new run from its weights instead");
     }
     load_optimizer_state(*optimizer_, (fs::path(checkpoint) / "optimizer.pt").string());
     const json loop = json::parse(util::read_file(loop_file.string()));
@@ -510,24 +547,28 @@ void Trainer::resume_from(const std::string& checkpoint) {
     total_loss_scalar_ = loop.at("total_loss_scalar").get<double>();
     globalstep_last_logged_ = loop.at("globalstep_last_logged").get<std::int64_t>();
     total_flos_ = loop.at("total_flos").get<double>();
-    if (plateau_ && !loop.at("plateau").is_null()) plateau_->load_state(loop.at("plateau"));
+    if (plateau_ && !loop.at("plateau").is_null())
+        plateau_->load_state(loop.at("plateau"));
     if (early_stopping_ && state_.stateful_callbacks.contains("EarlyStoppingCallback")) {
         early_stopping_->load_json(state_.stateful_callbacks["EarlyStoppingCallback"]);
     }
     if (state_.max_steps != plan_.max_steps) {
-        emit("warning", {{"message", "resuming with max_steps " + std::to_string(plan_.max_steps) +
-                                         " where the checkpoint planned " + std::to_string(state_.max_steps) +
-                                         ": the learning-rate schedule will not continue exactly"}});
+        emit("warning",
+             {{"message", "resuming with max_steps " + std::to_string(plan_.max_steps) +
+                              " where the checkpoint planned " + std::to_string(state_.max_steps) +
+                              ": the learning-rate schedule will not continue exactly"}});
         state_.max_steps = plan_.max_steps;
     }
-    current_lr_ = plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, state_.global_step);
+    current_lr_ =
+        plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, state_.global_step);
     // A checkpoint taken at the very end of an epoch resumes at the start of the next one.
     if (micro_batches_in_epoch_ >= plan_.batches_per_epoch) {
         micro_batches_in_epoch_ = 0;
         ++epoch_;
     }
     load_rng_state((fs::path(checkpoint) / kRngStateFile).string());
-    if (state_.global_step >= plan_.max_steps) control_.should_training_stop = true;
+    if (state_.global_step >= plan_.max_steps)
+        control_.should_training_stop = true;
 }
 
 void Trainer::load_best_model() {
@@ -538,11 +579,13 @@ void Trainer::load_best_model() {
 
 void Trainer::report_progress(bool force) {
     const auto now = Clock::now();
-    if (!force && seconds_between(last_progress_time_, now) < 0.5) return;
+    if (!force && seconds_between(last_progress_time_, now) < 0.5)
+        return;
     last_progress_time_ = now;
     const double elapsed = seconds_between(train_start_, now);
     const double done = static_cast<double>(state_.global_step);
-    const double eta = done > 0 ? elapsed / done * static_cast<double>(plan_.max_steps - state_.global_step) : 0.0;
+    const double eta =
+        done > 0 ? elapsed / done * static_cast<double>(plan_.max_steps - state_.global_step) : 0.0;
     emit("progress", {{"step", state_.global_step},
                       {"max_steps", plan_.max_steps},
                       {"epoch", state_.epoch},
@@ -553,9 +596,10 @@ void Trainer::report_progress(bool force) {
         std::fprintf(stderr, "\r[%s%s] %lld/%lld  epoch %.2f  ETA %.0f s  ",
                      std::string(static_cast<std::size_t>(filled), '#').c_str(),
                      std::string(static_cast<std::size_t>(width - filled), '.').c_str(),
-                     static_cast<long long>(state_.global_step), static_cast<long long>(plan_.max_steps),
-                     state_.epoch, eta);
-        if (force) std::fprintf(stderr, "\n");
+                     static_cast<long long>(state_.global_step),
+                     static_cast<long long>(plan_.max_steps), state_.epoch, eta);
+        if (force)
+            std::fprintf(stderr, "\n");
         std::fflush(stderr);
     }
 }

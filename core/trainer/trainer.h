@@ -34,7 +34,7 @@ struct TrainerOptions {
     training_args::TrainingArguments args;  // validated by the caller; resolved here
     std::string output_dir;                 // where checkpoint-N/ go (absolute)
     std::string run_id = "local";
-    std::string events_path;                // empty: no events.jsonl
+    std::string events_path;  // empty: no events.jsonl
     nlohmann::json run_config = nlohmann::json::object();
     run::SampleSpec sample;
     std::optional<EarlyStoppingSpec> early_stopping;
@@ -52,18 +52,18 @@ struct TrainOutcome {
 
 // A failure the run reports as run_failed with this reason (non_finite_loss, ...).
 class RunFailure : public std::runtime_error {
-public:
+  public:
     RunFailure(std::string reason, const std::string& message)
         : std::runtime_error(message), reason_(std::move(reason)) {}
     const std::string& reason() const { return reason_; }
 
-private:
+  private:
     std::string reason_;
 };
 
 // Transformers' Trainer loop for causal LMs on token blocks. See docs/trainer.md.
 class Trainer {
-public:
+  public:
     Trainer(std::shared_ptr<models::CausalLanguageModel> model,
             std::optional<tokenizer::Tokenizer> tokenizer, data::TokenBlocks train,
             data::TokenBlocks eval, TrainerOptions options);
@@ -78,7 +78,7 @@ public:
     const training_args::TrainingArguments& args() const { return args_; }
     std::vector<std::string> warnings() const { return warnings_; }
 
-private:
+  private:
     TrainOutcome train_inner();
     std::optional<std::string> resume_checkpoint_path() const;
     void resume_from(const std::string& checkpoint);
@@ -91,7 +91,8 @@ private:
     void emit(const std::string& type, nlohmann::json fields);
     template <typename Hook>
     void each_callback(Hook&& hook) {
-        for (auto& callback : options_.callbacks) hook(*callback);
+        for (auto& callback : options_.callbacks)
+            hook(*callback);
     }
     void report_progress(bool force);
     void load_best_model();

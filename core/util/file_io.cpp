@@ -38,7 +38,8 @@ void write_file_atomic(const std::string& path, std::string_view content) {
     while (left > 0) {
         ssize_t n = ::write(fd, p, left);
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             int err = errno;
             ::close(fd);
             throw Error(tmp + ": write failed: " + std::strerror(err));

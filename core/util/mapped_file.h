@@ -10,7 +10,7 @@ namespace lathe::core::util {
 // A whole file mapped copy-on-write: pages are shared with the page cache until written, so
 // tensors can point straight into the file and a stray write never reaches the disk.
 class MappedFile {
-public:
+  public:
     static std::shared_ptr<MappedFile> open(const std::string& path);
     ~MappedFile();
     MappedFile(const MappedFile&) = delete;
@@ -20,7 +20,7 @@ public:
     std::uint8_t* data() const { return data_; }
     std::size_t size_bytes() const { return size_bytes_; }
 
-private:
+  private:
     MappedFile() = default;
     std::string path_;
     std::uint8_t* data_ = nullptr;

@@ -27,11 +27,13 @@ struct Result {
 };
 
 Result run(const std::string& arguments) {
-    const std::string command = std::string(LATHE_TRAIN_BINARY) + " --no-progress " + arguments + " 2>&1";
+    const std::string command =
+        std::string(LATHE_TRAIN_BINARY) + " --no-progress " + arguments + " 2>&1";
     FILE* pipe = ::popen(command.c_str(), "r");
     Result r;
     char buffer[4096];
-    while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) r.output += buffer;
+    while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr)
+        r.output += buffer;
     const int status = ::pclose(pipe);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return r;
@@ -42,20 +44,26 @@ fs::path write_run(const std::string& name, json training_args_overrides = json:
     auto dir = tests::temp_dir("cli-" + name);
     std::ofstream corpus(dir / "corpus.txt");
     for (int i = 0; i < 300; ++i) {
-        corpus << "Paragraph " << i << ": the quick brown fox jumps over the lazy dog " << i % 7 << " times.\n\n";
+        corpus << "Paragraph " << i << ": the quick brown fox jumps over the lazy dog " << i % 7
+               << " times.\n\n";
     }
     corpus.close();
-    json args = {{"output_dir", "out"},      {"max_steps", 6},   {"per_device_train_batch_size", 4},
-                 {"learning_rate", 1e-3},    {"logging_steps", 2}, {"eval_strategy", "steps"},
-                 {"eval_steps", 3},          {"save_steps", 3},  {"seed", 1}};
-    for (const auto& item : training_args_overrides.items()) args[item.key()] = item.value();
-    json config = {{"name", name},
-                   {"model", {{"preset", "gpt2-tiny"},
-                              {"config_overrides", {{"n_embd", 32}, {"n_layer", 1}, {"n_head", 2}, {"n_positions", 64}}}}},
-                   {"tokenizer", {{"byte_level", true}}},
-                   {"dataset", {{"train_files", {"corpus.txt"}}, {"block_size", 32}, {"validation_split_percent", 10}}},
-                   {"sample", {{"prompt", "The quick"}, {"max_new_tokens", 8}}},
-                   {"training_args", args}};
+    json args = {{"output_dir", "out"},   {"max_steps", 6},     {"per_device_train_batch_size", 4},
+                 {"learning_rate", 1e-3}, {"logging_steps", 2}, {"eval_strategy", "steps"},
+                 {"eval_steps", 3},       {"save_steps", 3},    {"seed", 1}};
+    for (const auto& item : training_args_overrides.items())
+        args[item.key()] = item.value();
+    json config = {
+        {"name", name},
+        {"model",
+         {{"preset", "gpt2-tiny"},
+          {"config_overrides",
+           {{"n_embd", 32}, {"n_layer", 1}, {"n_head", 2}, {"n_positions", 64}}}}},
+        {"tokenizer", {{"byte_level", true}}},
+        {"dataset",
+         {{"train_files", {"corpus.txt"}}, {"block_size", 32}, {"validation_split_percent", 10}}},
+        {"sample", {{"prompt", "The quick"}, {"max_new_tokens", 8}}},
+        {"training_args", args}};
     core::util::write_file_atomic((dir / "run.json").string(), config.dump(2));
     return dir;
 }
@@ -66,7 +74,8 @@ std::vector<json> events_of(const fs::path& run_dir) {
 
 TEST(LatheTrainCli, TrainsARunAndWritesEventsAndCheckpoints) {
     auto dir = write_run("ok");
-    auto r = run("--config " + (dir / "run.json").string() + " --run-dir " + (dir / "run").string());
+    auto r =
+        run("--config " + (dir / "run.json").string() + " --run-dir " + (dir / "run").string());
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_TRUE(fs::exists(dir / "run" / "run.json"));
     EXPECT_TRUE(fs::exists(dir / "run" / "out" / "checkpoint-6" / "model.safetensors"));
@@ -85,8 +94,8 @@ TEST(LatheTrainCli, TrainsARunAndWritesEventsAndCheckpoints) {
 
 TEST(LatheTrainCli, CommandLineOverridesTrainingArguments) {
     auto dir = write_run("override");
-    auto r = run("--config " + (dir / "run.json").string() + " --run-dir " + (dir / "run").string() +
-                 " --max-steps=2 --learning_rate 5e-4 --save_strategy no");
+    auto r = run("--config " + (dir / "run.json").string() + " --run-dir " +
+                 (dir / "run").string() + " --max-steps=2 --learning_rate 5e-4 --save_strategy no");
     ASSERT_EQ(r.exit_code, 0) << r.output;
     auto saved = json::parse(core::util::read_file((dir / "run" / "run.json").string()));
     EXPECT_EQ(saved["training_args"]["max_steps"], 2);
@@ -96,7 +105,8 @@ TEST(LatheTrainCli, CommandLineOverridesTrainingArguments) {
 
 TEST(LatheTrainCli, UnknownKeyIsAnInvalidConfigWithASuggestionAndStartsNothing) {
     auto dir = write_run("typo", {{"learnig_rate", 1e-3}});
-    auto r = run("--config " + (dir / "run.json").string() + " --run-dir " + (dir / "run").string());
+    auto r =
+        run("--config " + (dir / "run.json").string() + " --run-dir " + (dir / "run").string());
     EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_NE(r.output.find("learning_rate"), std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists(dir / "run"));  // a bad config never half-starts a run
@@ -104,7 +114,8 @@ TEST(LatheTrainCli, UnknownKeyIsAnInvalidConfigWithASuggestionAndStartsNothing) 
 
 TEST(LatheTrainCli, ConflictingArgumentsAreRefusedBeforeStarting) {
     auto dir = write_run("fp16bf16", {{"fp16", true}, {"bf16", true}});
-    auto r = run("--config " + (dir / "run.json").string() + " --run-dir " + (dir / "run").string());
+    auto r =
+        run("--config " + (dir / "run.json").string() + " --run-dir " + (dir / "run").string());
     EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_NE(r.output.find("fp16"), std::string::npos) << r.output;
 }
@@ -112,7 +123,8 @@ TEST(LatheTrainCli, ConflictingArgumentsAreRefusedBeforeStarting) {
 TEST(LatheTrainCli, MissingDataFileIsADataError) {
     auto dir = write_run("nodata");
     fs::remove(dir / "corpus.txt");
-    auto r = run("--config " + (dir / "run.json").string() + " --run-dir " + (dir / "run").string());
+    auto r =
+        run("--config " + (dir / "run.json").string() + " --run-dir " + (dir / "run").string());
     EXPECT_EQ(r.exit_code, 3) << r.output;
     EXPECT_NE(r.output.find("corpus.txt"), std::string::npos) << r.output;
     EXPECT_EQ(events_of(dir / "run").back()["reason"], "data_error");
@@ -120,9 +132,11 @@ TEST(LatheTrainCli, MissingDataFileIsADataError) {
 
 TEST(LatheTrainCli, DryRunPrintsThePlanAndTrainsNothing) {
     auto dir = write_run("dry");
-    auto r = run("--config " + (dir / "run.json").string() + " --run-dir " + (dir / "run").string() + " --dry-run");
+    auto r = run("--config " + (dir / "run.json").string() + " --run-dir " +
+                 (dir / "run").string() + " --dry-run");
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    for (const auto& word : {"parameters", "memory estimate", "optimizer steps/epoch", "first step"}) {
+    for (const auto& word :
+         {"parameters", "memory estimate", "optimizer steps/epoch", "first step"}) {
         EXPECT_NE(r.output.find(word), std::string::npos) << word << "\n" << r.output;
     }
     EXPECT_FALSE(fs::exists(dir / "run"));
@@ -141,14 +155,15 @@ TEST(LatheTrainCli, PrintSchemaIsJsonWithEveryField) {
 }
 
 TEST(LatheTrainCli, SigtermSavesAndExitsWithStopped) {
-    auto dir = write_run("sigterm", {{"max_steps", 100000}, {"save_strategy", "no"}, {"eval_strategy", "no"}});
+    auto dir = write_run("sigterm",
+                         {{"max_steps", 100000}, {"save_strategy", "no"}, {"eval_strategy", "no"}});
     const std::string binary = LATHE_TRAIN_BINARY;
     const std::string config = (dir / "run.json").string(), run_dir = (dir / "run").string();
     pid_t pid = ::fork();
     if (pid == 0) {
         ::freopen("/dev/null", "w", stdout);
-        ::execl(binary.c_str(), binary.c_str(), "--no-progress", "--config", config.c_str(), "--run-dir",
-                run_dir.c_str(), static_cast<char*>(nullptr));
+        ::execl(binary.c_str(), binary.c_str(), "--no-progress", "--config", config.c_str(),
+                "--run-dir", run_dir.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }
     // Wait for the first logged step, then ask it to stop.
@@ -157,7 +172,8 @@ TEST(LatheTrainCli, SigtermSavesAndExitsWithStopped) {
     while (!logged && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         if (fs::exists(dir / "run" / "events.jsonl")) {
-            for (const auto& e : events_of(dir / "run")) logged |= e["type"] == "log";
+            for (const auto& e : events_of(dir / "run"))
+                logged |= e["type"] == "log";
         }
     }
     ASSERT_TRUE(logged);
@@ -170,7 +186,8 @@ TEST(LatheTrainCli, SigtermSavesAndExitsWithStopped) {
     EXPECT_EQ(events.back()["type"], "run_finished");
     EXPECT_EQ(events.back()["reason"], "stopped");
     bool saved = false;
-    for (const auto& e : events) saved |= e["type"] == "checkpoint_saved";
+    for (const auto& e : events)
+        saved |= e["type"] == "checkpoint_saved";
     EXPECT_TRUE(saved);
 }
 

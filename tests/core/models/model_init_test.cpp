@@ -43,14 +43,19 @@ void expect_init_like_transformers(const std::string& family) {
     EXPECT_EQ(checked, stats[family]["params"].size());
 }
 
-TEST(ModelInit, Gpt2MatchesTransformersStatistics) { expect_init_like_transformers("gpt2"); }
-TEST(ModelInit, LlamaMatchesTransformersStatistics) { expect_init_like_transformers("llama"); }
+TEST(ModelInit, Gpt2MatchesTransformersStatistics) {
+    expect_init_like_transformers("gpt2");
+}
+TEST(ModelInit, LlamaMatchesTransformersStatistics) {
+    expect_init_like_transformers("llama");
+}
 
 TEST(ModelInit, SameSeedSameWeights) {
     auto config = preset_config("llama-tiny", 300);
     auto a = create_model(config, 7), b = create_model(config, 7), c = create_model(config, 8);
     auto pa = a->parameters(), pb = b->parameters(), pc = c->parameters();
-    for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i]));
+    for (std::size_t i = 0; i < pa.size(); ++i)
+        EXPECT_TRUE(torch::equal(pa[i], pb[i]));
     EXPECT_FALSE(torch::equal(pa[1], pc[1]));
 }
 
@@ -59,7 +64,8 @@ TEST(ModelInit, ParameterCountMatchesModules) {
         auto config = preset_config(preset, 257);
         auto model = create_model(config, 0);
         std::int64_t n = 0;
-        for (const auto& p : model->parameters()) n += p.numel();
+        for (const auto& p : model->parameters())
+            n += p.numel();
         EXPECT_EQ(count_parameters(config), n) << preset;
     }
     // GPT-2 small with its real vocabulary is the well-known 124M.
@@ -143,7 +149,8 @@ TEST(GradientCheckpointing, SameLossAndGradientsWithDropout) {
             auto loss = causal_lm_loss(model->forward(ids), ids);
             loss.backward();
             std::vector<torch::Tensor> grads;
-            for (const auto& p : model->parameters()) grads.push_back(p.grad().clone());
+            for (const auto& p : model->parameters())
+                grads.push_back(p.grad().clone());
             return std::make_pair(loss.item<double>(), grads);
         };
         auto [plain_loss, plain_grads] = run(false);
@@ -151,7 +158,8 @@ TEST(GradientCheckpointing, SameLossAndGradientsWithDropout) {
         EXPECT_EQ(plain_loss, ckpt_loss);
         ASSERT_EQ(plain_grads.size(), ckpt_grads.size());
         for (std::size_t i = 0; i < plain_grads.size(); ++i) {
-            EXPECT_TRUE(torch::allclose(plain_grads[i], ckpt_grads[i], 1e-5, 1e-6)) << "parameter " << i;
+            EXPECT_TRUE(torch::allclose(plain_grads[i], ckpt_grads[i], 1e-5, 1e-6))
+                << "parameter " << i;
         }
     }
 }

@@ -29,8 +29,8 @@ Io read_io(const std::string& name) {
     auto get = [&](const char* key) {
         return tensor_from_file(file, *file.header().find(key)).clone();
     };
-    return {get("input_ids"), get("labels"), get("logits"), get("loss"), get("greedy_prompt"),
-            get("greedy_ids")};
+    return {get("input_ids"), get("labels"),        get("logits"),
+            get("loss"),      get("greedy_prompt"), get("greedy_ids")};
 }
 
 std::vector<std::int64_t> to_vector(const torch::Tensor& t) {
@@ -127,7 +127,8 @@ TEST(ModelFolder, StoredDtypeIsKeptOrConverted) {
     LoadOptions options;
     options.dtype = torch::kFloat32;
     auto fp32 = load_model(tests::fixture("models/tiny-gpt2-bf16"), options);
-    for (const auto& p : fp32->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat32);
+    for (const auto& p : fp32->parameters())
+        EXPECT_EQ(p.scalar_type(), torch::kFloat32);
     // bf16 weights widened to fp32 give logits close to the fp32 oracle (bf16 rounding only).
     torch::NoGradGuard no_grad;
     auto io = read_io("tiny-gpt2");
@@ -161,7 +162,8 @@ TEST(ModelFolder, MissingTensorIsNamed) {
     auto dir = tests::temp_dir("missing");
     std::vector<std::pair<std::string, torch::Tensor>> tensors;
     for (const auto& item : model->named_parameters()) {
-        if (item.key() != "transformer.ln_f.bias") tensors.emplace_back(item.key(), item.value());
+        if (item.key() != "transformer.ln_f.bias")
+            tensors.emplace_back(item.key(), item.value());
     }
     save_tensors(dir.string(), tensors, 1ULL << 40);
     fs::copy(tests::fixture("models/tiny-gpt2/config.json"), dir / "config.json");
@@ -186,7 +188,8 @@ TEST(ModelFolder, ShapeMismatchAndUnexpectedTensorsAreNamed) {
     EXPECT_NE(message.find("[10, 32]"), std::string::npos) << message;
 
     tensors.clear();
-    for (const auto& item : model->named_parameters()) tensors.emplace_back(item.key(), item.value());
+    for (const auto& item : model->named_parameters())
+        tensors.emplace_back(item.key(), item.value());
     tensors.emplace_back("score.weight", torch::zeros({2, 32}));
     save_tensors(dir.string(), tensors, 1ULL << 40);
     message = error_of([&] { load_model(dir.string()); });
@@ -210,8 +213,9 @@ TEST(ModelFolder, PickleOnlyFolderIsRefusedClearly) {
 }
 
 TEST(ModelFolder, MissingFolderAndConfigAreNamed) {
-    EXPECT_NE(error_of([] { load_model("/nonexistent/lathe-model"); }).find("/nonexistent/lathe-model"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of([] { load_model("/nonexistent/lathe-model"); }).find("/nonexistent/lathe-model"),
+        std::string::npos);
     auto dir = tests::temp_dir("noconfig");
     EXPECT_NE(error_of([&] { load_model(dir.string()); }).find("config.json"), std::string::npos);
 }

@@ -14,8 +14,10 @@ namespace lathe::core::trainer {
 namespace {
 
 TEST(HfTrainerParity, LossGradNormAndLearningRateMatchEveryStep) {
-    auto args_json = nlohmann::json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
-    auto expected = nlohmann::json::parse(util::read_file(tests::fixture("trainer/hf_log_history.json")));
+    auto args_json =
+        nlohmann::json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
+    auto expected =
+        nlohmann::json::parse(util::read_file(tests::fixture("trainer/hf_log_history.json")));
     auto out = tests::temp_dir("hf-parity");
     args_json["output_dir"] = out.string();
     // LATHE_EXPORT_DIR keeps Lathe's checkpoint-10 for make_trainer_fixtures.py --resume-from
@@ -53,14 +55,16 @@ TEST(HfTrainerParity, LossGradNormAndLearningRateMatchEveryStep) {
             // and so the losses are the same; the logged pre-clip norm differs by exactly GA.
             const double ga = args_json["gradient_accumulation_steps"].get<double>();
             EXPECT_NEAR(got["grad_norm"].get<double>() * ga, e["grad_norm"].get<double>(), 1e-4);
-            EXPECT_NEAR(got["learning_rate"].get<double>(), e["learning_rate"].get<double>(), 1e-12);
+            EXPECT_NEAR(got["learning_rate"].get<double>(), e["learning_rate"].get<double>(),
+                        1e-12);
         } else if (e.contains("eval_loss")) {
             ++eval_logs;
             EXPECT_NEAR(got["eval_loss"].get<double>(), e["eval_loss"].get<double>(), 1e-4);
         } else {
             EXPECT_NEAR(got["train_loss"].get<double>(), e["train_loss"].get<double>(), 1e-4);
             EXPECT_NEAR(got["total_flos"].get<double>(), e["total_flos"].get<double>(), 1.0);
-            for (const auto& key : {"train_runtime", "train_samples_per_second", "train_steps_per_second"}) {
+            for (const auto& key :
+                 {"train_runtime", "train_samples_per_second", "train_steps_per_second"}) {
                 EXPECT_TRUE(got.contains(key)) << key;
             }
         }

@@ -21,7 +21,8 @@ TEST(Precision, Bf16AutocastRunsMatmulsInBf16AndTrains) {
     EXPECT_EQ(logits.scalar_type(), torch::kBFloat16);
     EXPECT_EQ(model->forward(ids).scalar_type(), torch::kFloat32);  // off again after the guard
 
-    auto args_json = nlohmann::json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
+    auto args_json =
+        nlohmann::json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
     auto out = tests::temp_dir("bf16");
     args_json["output_dir"] = out.string();
     args_json["bf16"] = true;
@@ -30,19 +31,21 @@ TEST(Precision, Bf16AutocastRunsMatmulsInBf16AndTrains) {
     options.args = testing::args_from(args_json);
     options.output_dir = out.string();
     options.shuffle = false;
-    Trainer trainer(model, std::nullopt, testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"),
-                    options);
+    Trainer trainer(model, std::nullopt, testing::blocks_from_fixture("train"),
+                    testing::blocks_from_fixture("eval"), options);
     trainer.train();
     const auto& history = trainer.state().log_history;
     const double first = history.front()["loss"].get<double>();
     double last = 0;
     for (const auto& e : history) {
-        if (e.contains("loss")) last = e["loss"].get<double>();
+        if (e.contains("loss"))
+            last = e["loss"].get<double>();
     }
     EXPECT_TRUE(std::isfinite(last));
     EXPECT_LT(last, first);
     // Weights stay fp32: autocast only changes the compute dtype.
-    for (const auto& p : model->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat32);
+    for (const auto& p : model->parameters())
+        EXPECT_EQ(p.scalar_type(), torch::kFloat32);
 }
 
 TEST(Regularisers, LabelSmoothingIsTransformersLabelSmoother) {
@@ -59,8 +62,10 @@ TEST(Regularisers, LabelSmoothingIsTransformersLabelSmoother) {
     auto nll = -lp.gather(-1, safe.unsqueeze(-1)).squeeze(-1).masked_fill(~active, 0).sum();
     auto smooth = -lp.sum(-1).masked_fill(~active, 0).sum();
     const double n = active.sum().item<double>();
-    const double expected = (1 - eps) * nll.item<double>() / n + eps * smooth.item<double>() / (n * 11);
-    EXPECT_NEAR(models::causal_lm_loss(logits, labels, std::nullopt, -100, eps).item<double>(), expected, 1e-6);
+    const double expected =
+        (1 - eps) * nll.item<double>() / n + eps * smooth.item<double>() / (n * 11);
+    EXPECT_NEAR(models::causal_lm_loss(logits, labels, std::nullopt, -100, eps).item<double>(),
+                expected, 1e-6);
 }
 
 TEST(Regularisers, NeftuneAddsBoundedNoiseOnlyInTraining) {
@@ -75,7 +80,8 @@ TEST(Regularisers, NeftuneAddsBoundedNoiseOnlyInTraining) {
     auto noisy = model->forward(ids);
     EXPECT_FALSE(torch::allclose(noisy, clean));
     model->set_neftune_noise_alpha(std::nullopt);
-    EXPECT_TRUE(torch::allclose(model->forward(ids), clean, 1e-5, 1e-5));  // no dropout in this model
+    EXPECT_TRUE(
+        torch::allclose(model->forward(ids), clean, 1e-5, 1e-5));  // no dropout in this model
 }
 
 }  // namespace

@@ -48,30 +48,36 @@ struct Finished {
 Finished run(const nlohmann::json& args, std::optional<std::string> resume = std::nullopt) {
     TrainerOptions options;
     auto a = args;
-    if (resume) a["resume_from_checkpoint"] = *resume;
+    if (resume)
+        a["resume_from_checkpoint"] = *resume;
     options.args = testing::args_from(a);
     options.output_dir = a["output_dir"].get<std::string>();
     auto model = fresh_model();
-    Trainer trainer(model, std::nullopt, testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"),
-                    options);
+    Trainer trainer(model, std::nullopt, testing::blocks_from_fixture("train"),
+                    testing::blocks_from_fixture("eval"), options);
     trainer.train();
     Finished f;
     f.history = trainer.state().log_history;
-    for (const auto& p : model->parameters()) f.weights.push_back(p.detach().clone());
+    for (const auto& p : model->parameters())
+        f.weights.push_back(p.detach().clone());
     return f;
 }
 
-void expect_same_tail(const nlohmann::json& full, const nlohmann::json& resumed, std::int64_t from_step) {
+void expect_same_tail(const nlohmann::json& full, const nlohmann::json& resumed,
+                      std::int64_t from_step) {
     std::vector<nlohmann::json> a, b;
     for (const auto& e : full) {
-        if (e["step"].get<std::int64_t>() > from_step && !e.contains("train_runtime")) a.push_back(e);
+        if (e["step"].get<std::int64_t>() > from_step && !e.contains("train_runtime"))
+            a.push_back(e);
     }
     for (const auto& e : resumed) {
-        if (e["step"].get<std::int64_t>() > from_step && !e.contains("train_runtime")) b.push_back(e);
+        if (e["step"].get<std::int64_t>() > from_step && !e.contains("train_runtime"))
+            b.push_back(e);
     }
     ASSERT_EQ(a.size(), b.size());
     for (std::size_t i = 0; i < a.size(); ++i) {
-        for (const auto& key : {"loss", "grad_norm", "learning_rate", "eval_loss", "epoch", "step"}) {
+        for (const auto& key :
+             {"loss", "grad_norm", "learning_rate", "eval_loss", "epoch", "step"}) {
             if (a[i].contains(key)) {
                 EXPECT_EQ(a[i][key], b[i][key]) << key << " at " << a[i].dump();
             }
@@ -106,8 +112,8 @@ TEST(ExactResume, ResumeFromTrueTakesTheLatestCompleteCheckpoint) {
     options.args = testing::args_from(a);
     options.output_dir = out.string();
     auto model = fresh_model();
-    Trainer trainer(model, std::nullopt, testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"),
-                    options);
+    Trainer trainer(model, std::nullopt, testing::blocks_from_fixture("train"),
+                    testing::blocks_from_fixture("eval"), options);
     trainer.train();
     // The latest complete checkpoint is checkpoint-14 (the final save): nothing left to train.
     EXPECT_EQ(trainer.state().global_step, 14);
@@ -117,7 +123,8 @@ TEST(Determinism, TwoRunsOfTheSameConfigAreBitwiseIdentical) {
     auto a = run(base_args(tests::temp_dir("det-a")));
     auto b = run(base_args(tests::temp_dir("det-b")));
     expect_same_tail(a.history, b.history, 0);
-    for (std::size_t i = 0; i < a.weights.size(); ++i) EXPECT_TRUE(torch::equal(a.weights[i], b.weights[i]));
+    for (std::size_t i = 0; i < a.weights.size(); ++i)
+        EXPECT_TRUE(torch::equal(a.weights[i], b.weights[i]));
 }
 
 }  // namespace

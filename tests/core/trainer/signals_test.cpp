@@ -17,13 +17,14 @@ namespace {
 namespace fs = std::filesystem;
 
 class RaiseAt : public TrainerCallback {
-public:
+  public:
     RaiseAt(std::int64_t step, int signal) : step_(step), signal_(signal) {}
     void on_step_end(const checkpoints::TrainerState& state, TrainerControl&) override {
-        if (state.global_step == step_) std::raise(signal_);
+        if (state.global_step == step_)
+            std::raise(signal_);
     }
 
-private:
+  private:
     std::int64_t step_;
     int signal_;
 };
@@ -37,7 +38,8 @@ struct Run {
 Run run_with(std::shared_ptr<TrainerCallback> callback, const std::string& name) {
     reset_run_signals();
     install_run_signal_handlers();
-    auto args_json = nlohmann::json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
+    auto args_json =
+        nlohmann::json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
     Run r;
     r.out = tests::temp_dir(name);
     args_json["output_dir"] = r.out.string();
@@ -48,7 +50,8 @@ Run run_with(std::shared_ptr<TrainerCallback> callback, const std::string& name)
     options.events_path = (r.out / "events.jsonl").string();
     options.callbacks.push_back(callback);
     Trainer trainer(models::load_model(tests::fixture("trainer/tiny-gpt2-init")), std::nullopt,
-                    testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"), options);
+                    testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"),
+                    options);
     r.outcome = trainer.train();
     r.events = events::read_events(options.events_path, 0).events;
     reset_run_signals();
@@ -71,14 +74,16 @@ TEST(RunSignals, Sigusr1SavesNowAndTrainingGoesOn) {
     EXPECT_EQ(r.outcome.global_step, 20);
     EXPECT_TRUE(fs::exists(r.out / "checkpoint-2" / "trainer_state.json"));
     int saved = 0;
-    for (const auto& e : r.events) saved += e["type"] == "checkpoint_saved";
+    for (const auto& e : r.events)
+        saved += e["type"] == "checkpoint_saved";
     EXPECT_EQ(saved, 1);  // save_strategy "no": only the one asked for
 }
 
 class StopAt : public TrainerCallback {
-public:
+  public:
     void on_step_end(const checkpoints::TrainerState& state, TrainerControl& control) override {
-        if (state.global_step == 4) control.should_training_stop = true;
+        if (state.global_step == 4)
+            control.should_training_stop = true;
     }
 };
 
@@ -98,7 +103,8 @@ TEST(EventsContract, RunWritesStartedLogsAndExactlyOneEnd) {
         ends += e["type"] == "run_finished" || e["type"] == "run_failed";
         if (e["type"] == "log") {
             ++logs;
-            for (const auto& key : {"loss", "grad_norm", "learning_rate", "epoch", "step", "tokens_per_second"}) {
+            for (const auto& key :
+                 {"loss", "grad_norm", "learning_rate", "epoch", "step", "tokens_per_second"}) {
                 EXPECT_TRUE(e.contains(key)) << key;
             }
         }
@@ -108,7 +114,8 @@ TEST(EventsContract, RunWritesStartedLogsAndExactlyOneEnd) {
 }
 
 TEST(EventsContract, NonFiniteLossStopsTheRunWhenAsked) {
-    auto args_json = nlohmann::json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
+    auto args_json =
+        nlohmann::json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
     auto out = tests::temp_dir("nonfinite");
     args_json["output_dir"] = out.string();
     args_json["learning_rate"] = 1e30;  // blows the weights up within a few steps
@@ -119,7 +126,8 @@ TEST(EventsContract, NonFiniteLossStopsTheRunWhenAsked) {
     options.output_dir = out.string();
     options.events_path = (out / "events.jsonl").string();
     Trainer trainer(models::load_model(tests::fixture("trainer/tiny-gpt2-init")), std::nullopt,
-                    testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"), options);
+                    testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"),
+                    options);
     EXPECT_THROW(trainer.train(), RunFailure);
     auto events = events::read_events(options.events_path, 0).events;
     ASSERT_FALSE(events.empty());

@@ -18,22 +18,28 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::string kind(const json& entry) {
-    if (entry.contains("eval_loss")) return "eval";
-    if (entry.contains("train_runtime")) return "final";
+    if (entry.contains("eval_loss"))
+        return "eval";
+    if (entry.contains("train_runtime"))
+        return "final";
     return "train";
 }
 
 std::string type_name(const json& v) {
-    if (v.is_number_integer()) return "int";
-    if (v.is_number_float()) return "float";
+    if (v.is_number_integer())
+        return "int";
+    if (v.is_number_float())
+        return "float";
     return v.type_name();
 }
 
 void expect_same_shape(const json& hf, const json& lathe, const std::string& where) {
     for (const auto& item : hf.items()) {
         ASSERT_TRUE(lathe.contains(item.key())) << where << "." << item.key() << " missing";
-        if (item.value().is_null()) continue;  // e.g. trial_name: None in both
-        EXPECT_EQ(type_name(lathe[item.key()]), type_name(item.value())) << where << "." << item.key();
+        if (item.value().is_null())
+            continue;  // e.g. trial_name: None in both
+        EXPECT_EQ(type_name(lathe[item.key()]), type_name(item.value()))
+            << where << "." << item.key();
     }
 }
 
@@ -53,13 +59,17 @@ TEST(TrainerStateSchema, MatchesTransformersCheckpoint) {
     options.shuffle = false;
     options.early_stopping = EarlyStoppingSpec{3, 0.0};
     Trainer trainer(models::load_model(tests::fixture("trainer/tiny-gpt2-init")), std::nullopt,
-                    testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"), options);
+                    testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"),
+                    options);
     trainer.train();
-    const json lathe = json::parse(util::read_file((out / "checkpoint-20" / "trainer_state.json").string()));
+    const json lathe =
+        json::parse(util::read_file((out / "checkpoint-20" / "trainer_state.json").string()));
 
     std::set<std::string> hf_keys, lathe_keys;
-    for (const auto& item : hf.items()) hf_keys.insert(item.key());
-    for (const auto& item : lathe.items()) lathe_keys.insert(item.key());
+    for (const auto& item : hf.items())
+        hf_keys.insert(item.key());
+    for (const auto& item : lathe.items())
+        lathe_keys.insert(item.key());
     lathe_keys.erase("best_global_step");  // Transformers v5's key; 4.46.3 predates it
     EXPECT_EQ(lathe_keys, hf_keys);
     expect_same_shape(hf, lathe, "trainer_state");
@@ -68,13 +78,17 @@ TEST(TrainerStateSchema, MatchesTransformersCheckpoint) {
               hf["stateful_callbacks"]["EarlyStoppingCallback"]["args"]);
 
     std::map<std::string, json> hf_entries, lathe_entries;
-    for (const auto& e : hf["log_history"]) hf_entries.emplace(kind(e), e);
-    for (const auto& e : lathe["log_history"]) lathe_entries.emplace(kind(e), e);
+    for (const auto& e : hf["log_history"])
+        hf_entries.emplace(kind(e), e);
+    for (const auto& e : lathe["log_history"])
+        lathe_entries.emplace(kind(e), e);
     for (const auto& [k, e] : hf_entries) {
         ASSERT_TRUE(lathe_entries.count(k)) << k;
         std::set<std::string> a, b;
-        for (const auto& item : e.items()) a.insert(item.key());
-        for (const auto& item : lathe_entries[k].items()) b.insert(item.key());
+        for (const auto& item : e.items())
+            a.insert(item.key());
+        for (const auto& item : lathe_entries[k].items())
+            b.insert(item.key());
         EXPECT_EQ(b, a) << "log_history entry kind " << k;
         expect_same_shape(e, lathe_entries[k], "log_history[" + k + "]");
     }
@@ -93,14 +107,16 @@ TEST(TrainerStateSchema, CheckpointHoldsTransformersFilesExceptPythonOnlyOnes) {
     options.args = testing::args_from(args_json);
     options.output_dir = out.string();
     Trainer trainer(models::load_model(tests::fixture("trainer/tiny-gpt2-init")), std::nullopt,
-                    testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"), options);
+                    testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"),
+                    options);
     trainer.train();
     std::ifstream list(tests::fixture("trainer/hf_checkpoint_files.txt"));
     std::string name;
     while (std::getline(list, name)) {
         // rng_state.pth must hold Python and numpy RNG states and training_args.bin a pickled
         // Python dataclass: Lathe writes lathe_rng_state.pt and training_args.json instead.
-        if (name == "rng_state.pth" || name == "training_args.bin" || name.empty()) continue;
+        if (name == "rng_state.pth" || name == "training_args.bin" || name.empty())
+            continue;
         EXPECT_TRUE(fs::exists(out / "checkpoint-20" / name)) << name;
     }
     EXPECT_TRUE(fs::exists(out / "checkpoint-20" / "training_args.json"));

@@ -14,8 +14,10 @@ namespace lathe::core::trainer::testing {
 
 inline data::TokenBlocks blocks_from_fixture(const std::string& key) {
     auto file = safetensors::File::open(tests::fixture("trainer/blocks.safetensors"));
-    auto t = models::tensor_from_file(file, *file.header().find(key)).to(torch::kInt32).contiguous();
-    std::vector<std::int32_t> tokens(t.data_ptr<std::int32_t>(), t.data_ptr<std::int32_t>() + t.numel());
+    auto t =
+        models::tensor_from_file(file, *file.header().find(key)).to(torch::kInt32).contiguous();
+    std::vector<std::int32_t> tokens(t.data_ptr<std::int32_t>(),
+                                     t.data_ptr<std::int32_t>() + t.numel());
     return data::TokenBlocks::owned(std::move(tokens), t.size(1));
 }
 
