@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/tokenizer/utf8.h"
+#include "core/util/utf8.h"
 
 namespace lathe::core::tokenizer {
 
@@ -215,7 +215,7 @@ void AddedVocabulary::split(std::string_view text, bool normalized_set,
             while (new_start > 0) {
                 const std::size_t prev = previous_char_start(text, new_start);
                 std::size_t len = 0;
-                if (!is_white_space(utf8_decode_at(text, prev, &len)))
+                if (!is_white_space(util::utf8_decode_at(text, prev, &len)))
                     break;
                 new_start = prev;
             }
@@ -224,7 +224,7 @@ void AddedVocabulary::split(std::string_view text, bool normalized_set,
         if (added->rstrip) {
             while (e < n) {
                 std::size_t len = 0;
-                if (!is_white_space(utf8_decode_at(text, e, &len)))
+                if (!is_white_space(util::utf8_decode_at(text, e, &len)))
                     break;
                 e += len;
             }

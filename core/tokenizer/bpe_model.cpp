@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <queue>
 
-#include "core/tokenizer/utf8.h"
 #include "core/util/error.h"
+#include "core/util/utf8.h"
 
 namespace lathe::core::tokenizer {
 
@@ -99,9 +99,9 @@ std::shared_ptr<const BpeModel> BpeModel::from_json(const JsonFields& model) {
         bpe->ids_[std::string_view(token)] = id;
         bpe->id_index_[static_cast<std::size_t>(id)] = static_cast<std::int32_t>(i);
         if (!token.empty() &&
-            utf8_lead_length(static_cast<unsigned char>(token[0])) == token.size()) {
+            util::utf8_lead_length(static_cast<unsigned char>(token[0])) == token.size()) {
             std::size_t length = 0;
-            const char32_t cp = utf8_decode_at(token, 0, &length);
+            const char32_t cp = util::utf8_decode_at(token, 0, &length);
             if (cp < bpe->char_ids_.size())
                 bpe->char_ids_[cp] = id;
         }
@@ -170,7 +170,7 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<std::int32_t>&
     bool pending_unk = false;
     std::size_t pos = 0;
     while (pos < word.size()) {
-        const std::size_t length = utf8_lead_length(static_cast<unsigned char>(word[pos]));
+        const std::size_t length = util::utf8_lead_length(static_cast<unsigned char>(word[pos]));
         const std::string_view ch = word.substr(pos, length);
         const bool first = pos == 0;
         pos += length;
@@ -188,7 +188,7 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<std::int32_t>&
             key = scratch;
         } else if (length <= 2) {
             std::size_t unused = 0;
-            id = char_ids_[utf8_decode_at(ch, 0, &unused)];
+            id = char_ids_[util::utf8_decode_at(ch, 0, &unused)];
         }
         if (id < 0) {
             const auto found = token_to_id(key);
@@ -328,10 +328,10 @@ void BpeModel::tokenize(std::string_view word, std::vector<std::int32_t>& out) c
     if (word.empty())
         return;
     // One character: its id (no merge can apply), without the cost of the cache.
-    if (utf8_lead_length(static_cast<unsigned char>(word[0])) == word.size() &&
+    if (util::utf8_lead_length(static_cast<unsigned char>(word[0])) == word.size() &&
         !continuing_subword_prefix_ && !end_of_word_suffix_) {
         std::size_t unused = 0;
-        const char32_t cp = utf8_decode_at(word, 0, &unused);
+        const char32_t cp = util::utf8_decode_at(word, 0, &unused);
         if (cp < char_ids_.size() && char_ids_[cp] >= 0) {
             out.push_back(char_ids_[cp]);
             return;

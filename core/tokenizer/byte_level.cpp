@@ -1,6 +1,6 @@
 #include "core/tokenizer/byte_level.h"
 
-#include "core/tokenizer/utf8.h"
+#include "core/util/utf8.h"
 
 namespace lathe::core::tokenizer {
 
@@ -11,7 +11,7 @@ ByteLevelTable::ByteLevelTable() {
         const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
         const char32_t cp = printable ? char32_t(b) : char32_t(256 + next_extra++);
         std::string utf8;
-        append_utf8(cp, utf8);
+        util::append_utf8(cp, utf8);
         encoded_length_[b] = static_cast<std::uint8_t>(utf8.size());
         for (std::size_t i = 0; i < utf8.size(); ++i)
             encoded_[b][i] = utf8[i];
@@ -48,7 +48,7 @@ bool byte_level_decode(std::string_view token, std::string& out) {
     std::size_t pos = 0;
     while (pos < token.size()) {
         std::size_t length = 0;
-        const int byte = table.byte_of(utf8_decode_at(token, pos, &length));
+        const int byte = table.byte_of(util::utf8_decode_at(token, pos, &length));
         if (byte < 0) {
             out.resize(start);
             return false;

@@ -1,7 +1,7 @@
 #include "core/tokenizer/decoder.h"
 
 #include "core/tokenizer/byte_level.h"
-#include "core/tokenizer/utf8.h"
+#include "core/util/utf8.h"
 
 namespace lathe::core::tokenizer {
 
@@ -19,7 +19,7 @@ class ByteLevelDecoder : public Decoder {
         }
         std::string text;
         text.reserve(bytes.size());
-        append_utf8_lossy(bytes, text);
+        util::append_utf8_lossy(bytes, text);
         tokens.assign(1, std::move(text));
     }
 };

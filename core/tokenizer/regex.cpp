@@ -3,8 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "core/tokenizer/utf8.h"
 #include "core/util/error.h"
+#include "core/util/utf8.h"
 
 namespace lathe::core::tokenizer {
 
@@ -253,7 +253,7 @@ bool Regex::find(std::string_view subject, std::size_t start, std::size_t* match
 std::size_t Regex::next_char_length(std::string_view subject, std::size_t pos) {
     if (pos >= subject.size())
         return 1;
-    return utf8_lead_length(static_cast<unsigned char>(subject[pos]));
+    return util::utf8_lead_length(static_cast<unsigned char>(subject[pos]));
 }
 
 }  // namespace lathe::core::tokenizer

@@ -11,10 +11,10 @@
 #include "core/tokenizer/normalizer.h"
 #include "core/tokenizer/post_processor.h"
 #include "core/tokenizer/pre_tokenizer.h"
-#include "core/tokenizer/utf8.h"
 #include "core/util/error.h"
 #include "core/util/file_io.h"
 #include "core/util/sha256.h"
+#include "core/util/utf8.h"
 
 namespace lathe::core::tokenizer {
 
@@ -195,8 +195,8 @@ Tokenizer Tokenizer::from_file(const std::string& tokenizer_json_path) {
 
 std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
     std::string repaired;
-    if (!is_valid_utf8(text)) {
-        append_utf8_lossy(text, repaired);
+    if (!util::is_valid_utf8(text)) {
+        util::append_utf8_lossy(text, repaired);
         text = repaired;
     }
     std::vector<std::int32_t> ids;

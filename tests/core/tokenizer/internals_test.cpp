@@ -6,15 +6,15 @@
 
 #include "core/tokenizer/byte_level.h"
 #include "core/tokenizer/regex.h"
-#include "core/tokenizer/utf8.h"
 #include "core/util/error.h"
+#include "core/util/utf8.h"
 
 namespace lathe::core::tokenizer {
 namespace {
 
 std::string lossy(const std::string& bytes) {
     std::string out;
-    append_utf8_lossy(bytes, out);
+    util::append_utf8_lossy(bytes, out);
     return out;
 }
 
@@ -33,12 +33,12 @@ TEST(TokenizerUtf8, LossyMaximalSubpartsBecomeOneReplacementEach) {
 }
 
 TEST(TokenizerUtf8, ValidityRejectsIllFormedSequences) {
-    EXPECT_TRUE(is_valid_utf8(""));
-    EXPECT_TRUE(is_valid_utf8("plain ascii text long enough for the 8-byte path"));
-    EXPECT_TRUE(is_valid_utf8("\xF4\x8F\xBF\xBF"));
-    EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));
-    EXPECT_FALSE(is_valid_utf8("0123456789abcdef\xFF"));
-    EXPECT_EQ(utf8_first_invalid("abc\xC3"), 3u);
+    EXPECT_TRUE(util::is_valid_utf8(""));
+    EXPECT_TRUE(util::is_valid_utf8("plain ascii text long enough for the 8-byte path"));
+    EXPECT_TRUE(util::is_valid_utf8("\xF4\x8F\xBF\xBF"));
+    EXPECT_FALSE(util::is_valid_utf8("\xF4\x90\x80\x80"));
+    EXPECT_FALSE(util::is_valid_utf8("0123456789abcdef\xFF"));
+    EXPECT_EQ(util::utf8_first_invalid("abc\xC3"), 3u);
 }
 
 TEST(TokenizerByteLevelTable, Gpt2Mapping) {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/tokenizer/tokenizer.h"
-#include "core/tokenizer/utf8.h"
+#include "core/util/utf8.h"
 #include "tests/core/tokenizer/cases.h"
 
 namespace lathe::core::tokenizer {
@@ -32,7 +32,7 @@ std::string random_text(std::mt19937& rng, std::size_t max_chars) {
         char32_t cp = std::uniform_int_distribution<char32_t>(lo, hi)(rng);
         if (cp >= 0xD800 && cp <= 0xDFFF)
             cp = 0xFFFD;  // surrogates are not scalar values
-        append_utf8(cp, text);
+        util::append_utf8(cp, text);
     }
     return text;
 }
@@ -43,7 +43,7 @@ TEST(TokenizerRoundTrip, RandomUtf8ThroughEveryFixtureTokenizer) {
         std::mt19937 rng(20240601);
         for (int i = 0; i < 400; ++i) {
             const std::string text = random_text(rng, 60);
-            ASSERT_TRUE(is_valid_utf8(text));
+            ASSERT_TRUE(util::is_valid_utf8(text));
             ASSERT_EQ(tokenizer.decode(tokenizer.encode(text, false)), text) << name << " #" << i;
         }
     }

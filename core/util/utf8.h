@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace lathe::core::tokenizer {
+namespace lathe::core::util {
 
 // Length in bytes of the well-formed UTF-8 sequence starting at `pos`, or 0 when the bytes there
 // are not one (overlong forms, surrogates and code points above U+10FFFF are ill-formed).
@@ -31,4 +31,4 @@ inline std::size_t utf8_lead_length(unsigned char lead) {
     return lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
 }
 
-}  // namespace lathe::core::tokenizer
+}  // namespace lathe::core::util

@@ -1,9 +1,9 @@
-#include "core/tokenizer/utf8.h"
+#include "core/util/utf8.h"
 
 #include <cstdint>
 #include <cstring>
 
-namespace lathe::core::tokenizer {
+namespace lathe::core::util {
 
 namespace {
 
@@ -139,4 +139,4 @@ void append_utf8(char32_t cp, std::string& out) {
     }
 }
 
-}  // namespace lathe::core::tokenizer
+}  // namespace lathe::core::util
