@@ -18,9 +18,9 @@ class TrainerCallback {
     virtual void on_step_end(const checkpoints::TrainerState&, TrainerControl&) {}
     virtual void on_epoch_end(const checkpoints::TrainerState&, TrainerControl&) {}
     virtual void on_log(const checkpoints::TrainerState&, TrainerControl&,
-                        const nlohmann::json& logs) {}
+                        const nlohmann::json& /*logs*/) {}
     virtual void on_evaluate(const checkpoints::TrainerState&, TrainerControl&,
-                             const nlohmann::json& metrics) {}
+                             const nlohmann::json& /*metrics*/) {}
     virtual void on_save(const checkpoints::TrainerState&, TrainerControl&) {}
     virtual void on_train_end(const checkpoints::TrainerState&, TrainerControl&) {}
 };
