@@ -61,17 +61,21 @@ ReadResult read_events(const std::string& path, std::uint64_t offset, std::size_
         return result;
     }
 
-    // `pending` holds bytes from next_offset on that do not end in "\n" yet.
+    // `pending` holds bytes read from the file; those before `start` are consumed lines (dropped
+    // only when reading more, so that taking a line never shifts the rest of the buffer).
     std::string pending;
-    std::size_t searched = 0;  // bytes of `pending` known to hold no "\n"
+    std::size_t start = 0;     // where the line at next_offset begins in `pending`
+    std::size_t searched = 0;  // bytes of `pending` after `start` known to hold no "\n"
     std::uint64_t read_at = offset;
     std::vector<char> chunk(1 << 16);
     bool eof = false;
     while (result.events.size() < max_events) {
-        const auto newline = pending.find('\n', searched);
+        const auto newline = pending.find('\n', start + searched);
         if (newline == std::string::npos) {
             if (eof)
                 break;
+            pending.erase(0, start);
+            start = 0;
             searched = pending.size();
             ssize_t n = ::pread(fd.get(), chunk.data(), chunk.size(), static_cast<off_t>(read_at));
             if (n < 0) {
@@ -87,12 +91,12 @@ ReadResult read_events(const std::string& path, std::uint64_t offset, std::size_
             read_at += static_cast<std::uint64_t>(n);
             continue;
         }
-        const std::string line = pending.substr(0, newline);
-        pending.erase(0, newline + 1);
+        const std::string line = pending.substr(start, newline - start);
+        start = newline + 1;
         searched = 0;
         const std::uint64_t line_offset = result.next_offset;
         const std::int64_t number = result.next_line;
-        result.next_offset += newline + 1;
+        result.next_offset += line.size() + 1;
         result.next_line += 1;
         if (blank(line))
             continue;

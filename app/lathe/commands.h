@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/lathe/cli_context.h"
+
+namespace lathe::app {
+
+// Starting runs (start_commands.cpp).
+struct TrainCommand {
+    std::string config_path;  // "" = the embedded default
+    std::string name;
+    std::vector<std::string> tags;
+    std::vector<std::string> overrides;
+};
+int train_command(const CliContext& ctx, const TrainCommand& cmd);
+
+enum class ChildKind { resume, fork, continue_ };
+struct ChildCommand {
+    ChildKind kind = ChildKind::resume;
+    std::string run;
+    std::optional<std::int64_t> checkpoint_step;
+    std::int64_t extra_steps = 0;
+    std::string config_path;
+    std::string name;
+    std::vector<std::string> overrides;
+};
+int child_command(const CliContext& ctx, const ChildCommand& cmd);
+
+int import_command(const CliContext& ctx, const std::string& folder, const std::string& name);
+
+// Looking at runs (view_commands.cpp).
+struct ListCommand {
+    std::string status;
+    std::int64_t limit = 0;
+};
+int list_command(const CliContext& ctx, const ListCommand& cmd);
+int show_command(const CliContext& ctx, const std::string& run);
+int metrics_command(const CliContext& ctx, const std::string& run,
+                    const std::vector<std::string>& keys);
+int logs_command(const CliContext& ctx, const std::string& run, bool follow,
+                 const std::string& stream);
+
+// Changing runs (control_commands.cpp).
+enum class Control { stop, save, kill };
+int control_command(const CliContext& ctx, const std::string& run, Control control);
+int remove_command(const CliContext& ctx, const std::vector<std::string>& runs);
+int tag_command(const CliContext& ctx, const std::string& run, const std::string& tag, bool remove);
+int note_command(const CliContext& ctx, const std::string& run, const std::string& text);
+int queue_list_command(const CliContext& ctx, const std::string& target);
+int queue_move_command(const CliContext& ctx, const std::string& run, std::int64_t position);
+int rebuild_command(const CliContext& ctx);
+// Called by the supervisor once the trainer has exited: record it, start the next queued run.
+int after_exit_command(const CliContext& ctx, const std::string& run);
+
+}  // namespace lathe::app

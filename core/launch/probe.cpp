@@ -1,0 +1,58 @@
+#include "core/launch/probe.h"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/launch/proc_info.h"
+#include "core/launch/signals.h"
+#include "core/util/error.h"
+
+namespace lathe::core::launch {
+
+bool is_same_process_alive(pid_t pid, std::uint64_t start_ticks, const std::string& boot_id) {
+    if (pid <= 0 || boot_id != current_boot_id()) {
+        return false;  // after a reboot every recorded pid belongs to someone else
+    }
+    if (::kill(pid, 0) != 0 && errno != EPERM) {
+        return false;
+    }
+    const auto stat = read_proc_stat(pid);
+    return stat && stat->state != 'Z' && stat->state != 'X' && stat->start_ticks == start_ticks;
+}
+
+ProcessState probe(const std::string& run_dir) {
+    ProcessState state;
+    state.supervisor = read_supervisor_record(run_dir);
+    state.exit = read_exit_record(run_dir);
+    // A new attempt in the same directory removes the old exit record before it rewrites
+    // supervisor.json, but a reader can fall between the two reads: a record whose pid is not the
+    // recorded trainer's belongs to another attempt.
+    if (state.exit && state.supervisor &&
+        state.exit->trainer_pid != state.supervisor->trainer_pid) {
+        state.exit.reset();
+    }
+    if (state.supervisor) {
+        const auto& r = *state.supervisor;
+        state.supervisor_alive =
+            is_same_process_alive(r.supervisor_pid, r.supervisor_start_ticks, r.boot_id);
+        state.trainer_alive =
+            is_same_process_alive(r.trainer_pid, r.trainer_start_ticks, r.boot_id);
+    }
+    return state;
+}
+
+void send_to_trainer(const std::string& run_dir, int signal) {
+    const ProcessState state = probe(run_dir);
+    if (!state.trainer_alive) {
+        throw Error("run " + run_dir + ": the trainer process is not running");
+    }
+    const pid_t pid = state.supervisor->trainer_pid;
+    if (::kill(pid, signal) != 0) {
+        throw Error("run " + run_dir + ": cannot send " + describe_signal(signal) +
+                    " to trainer pid " + std::to_string(pid) + ": " + std::strerror(errno));
+    }
+}
+
+}  // namespace lathe::core::launch

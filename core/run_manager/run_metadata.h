@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lathe::core::run_manager {
+
+// lathe-run.json in a run directory: what the registry knows of a run that neither run.json nor
+// events.jsonl says (identity, lineage, queue, tags, notes), so that `lathe runs rebuild` can
+// recreate the registry from the run directories alone. Written atomically at creation and on
+// every edit.
+struct RunMetadata {
+    std::string id;
+    std::string name;
+    std::string kind = "lathe";  // "lathe", or "imported" (a Hugging Face output folder)
+    std::string target = "local";
+    double created_at = 0.0;
+    std::string parent_run_id;
+    std::string parent_checkpoint;
+    nlohmann::json fork_diff = nullptr;  // {"learning_rate": {"from": 5e-5, "to": 1e-4}, ...}
+    std::vector<std::string> tags;
+    std::string notes;
+    std::string import_source;  // the imported folder, for kind "imported"
+    bool cancelled = false;     // a queued run cancelled before it started
+};
+
+inline constexpr const char* kRunMetadataFile = "lathe-run.json";
+
+nlohmann::json to_json(const RunMetadata& m);
+// Errors name `source` and the key.
+RunMetadata run_metadata_from_json(const nlohmann::json& j, const std::string& source);
+
+void write_run_metadata(const std::string& run_dir, const RunMetadata& m);
+// Throws Error naming the file when it is missing or malformed.
+RunMetadata read_run_metadata(const std::string& run_dir);
+
+}  // namespace lathe::core::run_manager

@@ -1,0 +1,427 @@
+// The `lathe` command line with real processes: detached lathe-train runs under lathe-supervisor,
+// a real SQLite registry, signals, the queue, resume/fork/continue, import, rebuild.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/events/event_reader.h"
+#include "core/util/file_io.h"
+#include "tests/test_support.h"
+
+namespace lathe::app {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct Result {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Each test has its own registry and runs folder, given through the environment as a user would.
+class LatheCli : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        home_ = tests::temp_dir(std::string("lathe-cli-") + info->name());
+        registry_ = (home_ / "registry.sqlite3").string();
+        ::setenv("LATHE_REGISTRY", registry_.c_str(), 1);
+        ::unsetenv("LATHE_RUNS_DIR");
+    }
+    void TearDown() override {
+        // Leave no trainer behind, whatever the test did.
+        for (const auto& run : list()) {
+            const std::string status = run["status"];
+            if (status == "running" || status == "starting")
+                lathe("runs kill " + run["id"].get<std::string>());
+        }
+    }
+
+    Result lathe(const std::string& arguments) {
+        const fs::path err_file = home_ / "stderr.txt";
+        const std::string command =
+            std::string(LATHE_BINARY) + " " + arguments + " 2>" + err_file.string();
+        FILE* pipe = ::popen(command.c_str(), "r");
+        Result r;
+        char buffer[4096];
+        while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr)
+            r.out += buffer;
+        const int status = ::pclose(pipe);
+        r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        r.err = core::util::read_file(err_file.string());
+        return r;
+    }
+
+    json list() {
+        const auto r = lathe("--json runs list");
+        return r.exit_code == 0 ? json::parse(r.out) : json::array();
+    }
+
+    json show(const std::string& id) {
+        const auto r = lathe("--json runs show " + id);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return json::parse(r.out);
+    }
+
+    // Starts a run and returns its id (printed alone on stdout).
+    std::string train(const fs::path& config, const std::string& extra = "") {
+        const auto r = lathe("train " + config.string() + " " + extra);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        std::string id = r.out;
+        while (!id.empty() && (id.back() == '\n' || id.back() == ' '))
+            id.pop_back();
+        return id;
+    }
+
+    static bool wait_for(const std::function<bool()>& done, double timeout_s = 180) {
+        const auto end =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(int(timeout_s * 1000));
+        while (std::chrono::steady_clock::now() < end) {
+            if (done())
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        return false;
+    }
+
+    json wait_status(const std::string& id, const std::vector<std::string>& statuses) {
+        json run;
+        const bool ok = wait_for([&] {
+            run = show(id);
+            for (const auto& s : statuses) {
+                if (run["status"] == s)
+                    return true;
+            }
+            return false;
+        });
+        EXPECT_TRUE(ok) << "run " << id << " stayed " << run["status"] << ": "
+                        << run["failure_reason"];
+        return run;
+    }
+
+    // A run the trainer ended: the final event is ingested first, the supervisor's exit record a
+    // moment later, when the process has exited.
+    json wait_finished(const std::string& id) {
+        json run;
+        const bool ok = wait_for([&] {
+            run = show(id);
+            return run["status"] == "finished" && !run["exit_code"].is_null();
+        });
+        EXPECT_TRUE(ok) << "run " << id << " is " << run["status"] << ", exit code "
+                        << run["exit_code"] << ": " << run["failure_reason"];
+        return run;
+    }
+
+    // A one-layer GPT-2 on a small corpus: a few seconds per run.
+    fs::path write_config(const std::string& name, json args_overrides = json::object()) {
+        const fs::path dir = home_ / ("config-" + name);
+        fs::create_directories(dir);
+        std::ofstream corpus(dir / "corpus.txt");
+        for (int i = 0; i < 300; ++i) {
+            corpus << "Paragraph " << i << ": the quick brown fox jumps over the lazy dog " << i % 7
+                   << " times.\n\n";
+        }
+        corpus.close();
+        json args = {{"max_steps", 8},           {"per_device_train_batch_size", 4},
+                     {"learning_rate", 1e-3},    {"logging_steps", 1},
+                     {"eval_strategy", "steps"}, {"eval_steps", 4},
+                     {"save_steps", 4},          {"seed", 3}};
+        for (const auto& item : args_overrides.items())
+            args[item.key()] = item.value();
+        json config = {{"name", name},
+                       {"model",
+                        {{"preset", "gpt2-tiny"},
+                         {"config_overrides",
+                          {{"n_embd", 32}, {"n_layer", 1}, {"n_head", 2}, {"n_positions", 64}}}}},
+                       {"tokenizer", {{"byte_level", true}}},
+                       {"dataset",
+                        {{"train_files", {"corpus.txt"}},
+                         {"block_size", 32},
+                         {"validation_split_percent", 10}}},
+                       {"training_args", args}};
+        core::util::write_file_atomic((dir / "run.json").string(), config.dump(2));
+        return dir / "run.json";
+    }
+
+    std::vector<double> series(const std::string& id, const std::string& key) {
+        const auto r = lathe("--json runs metrics " + id + " --key " + key);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        std::vector<double> values;
+        const json parsed = json::parse(r.out);
+        for (const auto& p : parsed.at(key))
+            values.push_back(p["value"].get<double>());
+        return values;
+    }
+
+    static std::size_t logged_losses(const fs::path& run_dir) {
+        std::size_t n = 0;
+        for (const auto& e :
+             core::events::read_events((run_dir / "events.jsonl").string(), 0).events)
+            n += e["type"] == "log" && e.contains("loss");
+        return n;
+    }
+
+    fs::path home_;
+    std::string registry_;
+};
+
+TEST_F(LatheCli, BadConfigIsRefusedAndNothingIsRegisteredOrCreated) {
+    const auto config = write_config("typo", {{"learnig_rate", 1e-3}});
+    const auto r = lathe("train " + config.string());
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("did you mean \"learning_rate\""), std::string::npos) << r.err;
+    EXPECT_TRUE(list().empty());
+    EXPECT_FALSE(fs::exists(home_ / "runs") && !fs::is_empty(home_ / "runs"));
+
+    const auto missing =
+        lathe("train " + write_config("valid").string() + " --max_steps 2 --nonsense 3");
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_NE(missing.err.find("--nonsense"), std::string::npos) << missing.err;
+}
+
+TEST_F(LatheCli, DetachedRunFinishesWithMetricsCheckpointsAndLogs) {
+    const std::string id = train(write_config("ok"), "--tag smoke");
+    ASSERT_FALSE(id.empty());
+    const json run = wait_finished(id);
+    EXPECT_EQ(run["exit_code"], 0);
+    EXPECT_EQ(run["global_step"], 8);
+    EXPECT_EQ(run["tags"], json::array({"smoke"}));
+    const fs::path dir = run["run_dir"].get<std::string>();
+    EXPECT_TRUE(fs::exists(dir / "stdout.log"));
+    EXPECT_TRUE(fs::exists(dir / "stderr.log"));
+    EXPECT_TRUE(fs::exists(dir / "checkpoint-8" / "trainer_state.json"));
+    ASSERT_EQ(run["checkpoints"].size(), 2u);
+    EXPECT_EQ(run["checkpoints"][0]["step"], 4);
+    EXPECT_EQ(run["checkpoints"][1]["step"], 8);
+    EXPECT_EQ(series(id, "loss").size(), logged_losses(dir));
+    EXPECT_EQ(series(id, "eval_loss").size(), 2u);
+
+    const auto table = lathe("runs metrics " + id.substr(0, id.size() - 2));  // a prefix works
+    EXPECT_EQ(table.exit_code, 0) << table.err;
+    EXPECT_EQ(table.out.rfind("STEP", 0), 0u) << table.out;
+    const auto logs = lathe("runs logs " + id);
+    EXPECT_NE(logs.out.find("run directory"), std::string::npos) << logs.out;
+    EXPECT_EQ(lathe("runs stop " + id).exit_code, 4);  // nothing to stop
+    EXPECT_EQ(lathe("runs show no-such-run").exit_code, 3);
+}
+
+TEST_F(LatheCli, KillMinus9OfTheTrainerIsAFailureWithTheSignal) {
+    const std::string id =
+        train(write_config("killed", {{"max_steps", 100000}, {"save_strategy", "no"}}));
+    json run = wait_status(id, {"running"});
+    const fs::path dir = run["run_dir"].get<std::string>();
+    const json supervisor = json::parse(core::util::read_file((dir / "supervisor.json").string()));
+    ASSERT_EQ(::kill(supervisor["trainer_pid"].get<int>(), SIGKILL), 0);
+    run = wait_status(id, {"failed"});
+    EXPECT_NE(run["failure_reason"].get<std::string>().find(
+                  "killed by signal 9 (SIGKILL; the out-of-memory killer does this)"),
+              std::string::npos)
+        << run["failure_reason"];
+}
+
+TEST_F(LatheCli, ResumeContinuesExactlyForkRecordsTheDiffContinueAddsSteps) {
+    const std::string parent = train(write_config("parent"));
+    wait_finished(parent);
+    const auto parent_loss = series(parent, "loss");
+    ASSERT_EQ(parent_loss.size(), 8u);
+
+    const auto r = lathe("runs resume " + parent + " --checkpoint 4");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string child = r.out.substr(0, r.out.find('\n'));
+    const json resumed = wait_finished(child);
+    EXPECT_EQ(resumed["parent_run_id"], parent);
+    EXPECT_NE(resumed["parent_checkpoint"].get<std::string>().find("checkpoint-4"),
+              std::string::npos);
+    const auto child_loss = series(child, "loss");
+    ASSERT_EQ(child_loss.size(), 4u);
+    for (std::size_t i = 0; i < 4; ++i)
+        EXPECT_EQ(child_loss[i], parent_loss[4 + i]) << "step " << 5 + i;
+
+    const auto forked = lathe("runs fork " + parent + " --checkpoint 4 --learning_rate 5e-4");
+    ASSERT_EQ(forked.exit_code, 0) << forked.err;
+    const json fork = wait_status(forked.out.substr(0, forked.out.find('\n')), {"finished"});
+    EXPECT_DOUBLE_EQ(fork["fork_diff"]["learning_rate"]["to"].get<double>(), 5e-4);
+    EXPECT_DOUBLE_EQ(fork["fork_diff"]["learning_rate"]["from"].get<double>(), 1e-3);
+
+    const auto more = lathe("runs continue " + parent + " --steps 4");
+    ASSERT_EQ(more.exit_code, 0) << more.err;
+    const json continued = wait_status(more.out.substr(0, more.out.find('\n')), {"finished"});
+    EXPECT_EQ(continued["global_step"], 12);
+    EXPECT_EQ(continued["max_steps"], 12);
+
+    EXPECT_EQ(lathe("runs resume " + parent + " --checkpoint 5").exit_code, 3);
+    EXPECT_EQ(lathe("runs resume " + parent + " --learning_rate 1").exit_code, 2);
+}
+
+TEST_F(LatheCli, QueueStartsTheNextRunWhenTheTargetFreesWithoutAnyCommand) {
+    const std::string first =
+        train(write_config("first", {{"max_steps", 100000}, {"save_strategy", "no"}}));
+    const std::string second = train(write_config("second"));
+    const std::string third = train(write_config("third"));
+    EXPECT_EQ(show(second)["status"], "queued");
+    EXPECT_EQ(show(third)["queue_position"], 2);
+    ASSERT_EQ(lathe("queue move " + third + " 1").exit_code, 0);
+    EXPECT_EQ(show(third)["queue_position"], 1);
+    ASSERT_EQ(lathe("queue cancel " + second).exit_code, 0);
+    EXPECT_EQ(show(second)["status"], "stopped");
+
+    wait_status(first, {"running"});
+    ASSERT_EQ(lathe("runs stop " + first).exit_code, 0);
+    // From here no lathe command runs: the first run's supervisor records its end and starts
+    // the queued run.
+    const fs::path third_dir = show(third)["run_dir"].get<std::string>();
+    EXPECT_TRUE(wait_for([&] { return fs::exists(third_dir / "lathe-train.exit.json"); }));
+    const json stopped = show(first);
+    EXPECT_EQ(stopped["status"], "stopped");
+    EXPECT_EQ(stopped["exit_code"], 4);
+    EXPECT_EQ(wait_finished(third)["exit_code"], 0);
+    EXPECT_FALSE(
+        fs::exists(fs::path(show(second)["run_dir"].get<std::string>()) / "supervisor.json"));
+}
+
+TEST_F(LatheCli, RebuildRestoresRunsMetricsAndCheckpointsAndReportsBadLines) {
+    const std::string a = train(write_config("a"));
+    wait_finished(a);
+    const std::string b = train(write_config("b"), "--tag keep");
+    wait_finished(b);
+    ASSERT_EQ(lathe("runs note " + b + " 'best so far'").exit_code, 0);
+    const json before_b = show(b);
+    const auto loss_a = series(a, "loss");
+    // A line that is not JSON, as a disk error might leave.
+    {
+        std::ofstream events(fs::path(show(a)["run_dir"].get<std::string>()) / "events.jsonl",
+                             std::ios::app);
+        events << "this is not json\n";
+    }
+    for (const auto* suffix : {"", "-wal", "-shm"})
+        fs::remove(registry_ + suffix);
+    EXPECT_TRUE(list().empty());
+    const auto r = lathe("runs rebuild");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("not JSON"), std::string::npos) << r.err;
+    EXPECT_EQ(list().size(), 2u);
+    EXPECT_EQ(series(a, "loss"), loss_a);
+    const json after_b = show(b);
+    for (const auto* key : {"status", "global_step", "exit_code", "tags", "notes", "checkpoints",
+                            "name", "created_at"})
+        EXPECT_EQ(after_b[key], before_b[key]) << key;
+}
+
+TEST_F(LatheCli, ImportsAHuggingFaceOutputFolderAndFineTunesFromIt) {
+    const std::string source = train(write_config("source"));
+    wait_finished(source);
+    // A Transformers-style output folder: model files from a real run, Transformers'
+    // trainer_state.json, none of Lathe's own resume files.
+    const fs::path hf = home_ / "hf-output";
+    const json state =
+        json::parse(core::util::read_file(tests::fixture("checkpoints/hf_trainer_state.json")));
+    for (int step : {8, 12}) {
+        const fs::path c = hf / ("checkpoint-" + std::to_string(step));
+        fs::create_directories(c);
+        for (const auto* f :
+             {"model.safetensors", "config.json", "generation_config.json", "tokenizer.json",
+              "tokenizer_config.json", "special_tokens_map.json"}) {
+            fs::copy_file(fs::path(show(source)["run_dir"].get<std::string>()) / "checkpoint-8" / f,
+                          c / f);
+        }
+        json s = state;
+        s["global_step"] = step;
+        json history = json::array();
+        for (const auto& entry : state["log_history"]) {
+            if (entry.value("step", 0) <= step)
+                history.push_back(entry);
+        }
+        s["log_history"] = history;
+        core::util::write_file_atomic((c / "trainer_state.json").string(), s.dump(2));
+    }
+    const auto r = lathe("--json runs import " + hf.string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string id = json::parse(r.out)["id"];
+    const json run = show(id);
+    EXPECT_EQ(run["status"], "finished");
+    EXPECT_EQ(run["kind"], "imported");
+    EXPECT_EQ(run["global_step"], 12);
+    ASSERT_EQ(run["checkpoints"].size(), 2u);
+    EXPECT_TRUE(run["checkpoints"][0]["best"]);  // best_model_checkpoint: .../checkpoint-8
+    std::size_t losses = 0;
+    for (const auto& entry : state["log_history"])
+        losses += entry.contains("loss");
+    EXPECT_EQ(series(id, "loss").size(), losses);
+    EXPECT_EQ(lathe("runs import " + hf.string()).exit_code, 2);  // already imported
+
+    const auto no_config = lathe("runs fork " + id + " --checkpoint 12");
+    EXPECT_EQ(no_config.exit_code, 2);
+    EXPECT_NE(no_config.err.find("--config"), std::string::npos) << no_config.err;
+    const auto forked = lathe("runs fork " + id + " --checkpoint 12 --config " +
+                              write_config("finetune", {{"max_steps", 4}}).string());
+    ASSERT_EQ(forked.exit_code, 0) << forked.err;
+    EXPECT_NE(forked.err.find("optimizer"), std::string::npos) << forked.err;
+    const json tuned = wait_status(forked.out.substr(0, forked.out.find('\n')), {"finished"});
+    EXPECT_EQ(tuned["parent_run_id"], id);
+    EXPECT_NE(tuned["config"]["model"]["path"].get<std::string>().find("checkpoint-12"),
+              std::string::npos);
+}
+
+TEST_F(LatheCli, ConcurrentCommandsNeitherDuplicateNorDeadlock) {
+    // Two submissions at once on a free target: one starts, the other queues.
+    const auto config = write_config("race", {{"max_steps", 30}, {"logging_steps", 1}});
+    std::vector<std::string> ids(2);
+    {
+        std::thread t1([&] { ids[0] = train(config); });
+        std::thread t2([&] { ids[1] = train(config); });
+        t1.join();
+        t2.join();
+    }
+    const std::string s0 = show(ids[0])["status"], s1 = show(ids[1])["status"];
+    EXPECT_TRUE((s0 == "queued") != (s1 == "queued")) << s0 << " " << s1;
+    // Readers and reconcilers hammering the registry while both runs train and ingest.
+    std::vector<int> codes;
+    std::mutex m;
+    auto hammer = [&] {
+        for (int i = 0; i < 12; ++i) {
+            const int c1 = lathe("runs list").exit_code;
+            const int c2 = lathe("--json runs metrics " + ids[i % 2]).exit_code;
+            std::lock_guard<std::mutex> lock(m);
+            codes.push_back(c1);
+            codes.push_back(c2);
+        }
+    };
+    std::thread h1(hammer), h2(hammer);
+    h1.join();
+    h2.join();
+    for (int c : codes)
+        EXPECT_EQ(c, 0);
+    for (const auto& id : ids) {
+        const json run = wait_finished(id);
+        EXPECT_EQ(series(id, "loss").size(),
+                  logged_losses(fs::path(run["run_dir"].get<std::string>())));
+    }
+}
+
+TEST_F(LatheCli, CorruptOrUnwritableRegistryIsAClearError) {
+    core::util::write_file_atomic(registry_, std::string(4096, 'x'));
+    auto r = lathe("runs list");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find(registry_), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("not a Lathe registry"), std::string::npos) << r.err;
+
+    r = lathe("--registry /proc/lathe/registry.sqlite3 runs list");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("/proc/lathe"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace lathe::app
