@@ -218,6 +218,23 @@ TEST_F(LatheCli, DetachedRunFinishesWithMetricsCheckpointsAndLogs) {
     EXPECT_EQ(lathe("runs show no-such-run").exit_code, 3);
 }
 
+TEST_F(LatheCli, LogsFollowUntilTheEndAndRotationIsReflected) {
+    const std::string id =
+        train(write_config("rotated", {{"save_steps", 2}, {"save_total_limit", 1}}));
+    const auto logs = lathe("runs logs -f " + id);  // returns once the run has ended
+    EXPECT_EQ(logs.exit_code, 0) << logs.err;
+    EXPECT_NE(logs.out.find("completed at step 8"), std::string::npos) << logs.out;
+    EXPECT_NE(logs.err.find("finished"), std::string::npos) << logs.err;
+    const json run = wait_finished(id);
+    ASSERT_EQ(run["checkpoints"].size(), 4u);
+    for (const auto& c : run["checkpoints"]) {
+        const bool newest = c["step"] == 8;
+        EXPECT_EQ(c["present"].get<bool>(), newest) << c;
+        EXPECT_EQ(fs::exists(c["path"].get<std::string>()), newest) << c;
+        EXPECT_EQ(c["deleted_at"].is_null(), newest) << c;
+    }
+}
+
 TEST_F(LatheCli, KillMinus9OfTheTrainerIsAFailureWithTheSignal) {
     const std::string id =
         train(write_config("killed", {{"max_steps", 100000}, {"save_strategy", "no"}}));
