@@ -249,6 +249,44 @@ TEST_F(LatheCli, KillMinus9OfTheTrainerIsAFailureWithTheSignal) {
         << run["failure_reason"];
 }
 
+TEST_F(LatheCli, VanishedProcessesWithoutARecordAreLostNeverRunningForever) {
+    const std::string id =
+        train(write_config("vanished", {{"max_steps", 100000}, {"save_strategy", "no"}}));
+    const json run = wait_status(id, {"running"});
+    const fs::path dir = run["run_dir"].get<std::string>();
+    const json supervisor = json::parse(core::util::read_file((dir / "supervisor.json").string()));
+    // The supervisor first (so nobody writes an exit record), then the trainer: what a reboot or
+    // a kill of the whole process tree leaves.
+    ASSERT_EQ(::kill(supervisor["supervisor_pid"].get<int>(), SIGKILL), 0);
+    ASSERT_EQ(::kill(supervisor["trainer_pid"].get<int>(), SIGKILL), 0);
+    const json lost = wait_status(id, {"lost"});
+    EXPECT_NE(lost["failure_reason"].get<std::string>().find("without a final event"),
+              std::string::npos)
+        << lost["failure_reason"];
+    EXPECT_FALSE(fs::exists(dir / "lathe-train.exit.json"));
+}
+
+TEST_F(LatheCli, SaveNowCheckpointsAndGoesOnRmRemovesOnlyEndedRuns) {
+    const std::string id =
+        train(write_config("saved", {{"max_steps", 100000}, {"save_strategy", "no"}}));
+    wait_status(id, {"running"});
+    ASSERT_EQ(lathe("runs save " + id).exit_code, 0);
+    EXPECT_TRUE(wait_for([&] { return !show(id)["checkpoints"].empty(); }));
+    EXPECT_EQ(show(id)["status"], "running");  // it went on
+    const auto refused = lathe("runs rm " + id);
+    EXPECT_EQ(refused.exit_code, 4) << refused.err;
+    ASSERT_EQ(lathe("runs kill " + id).exit_code, 0);
+    const json killed = wait_status(id, {"stopped"});
+    EXPECT_NE(killed["failure_reason"].get<std::string>().find("lathe runs kill"),
+              std::string::npos)
+        << killed["failure_reason"];
+    const fs::path dir = killed["run_dir"].get<std::string>();
+    ASSERT_EQ(lathe("runs rm " + id).exit_code, 0);
+    EXPECT_FALSE(fs::exists(dir));
+    EXPECT_TRUE(list().empty());
+    EXPECT_EQ(lathe("runs show " + id).exit_code, 3);
+}
+
 TEST_F(LatheCli, ResumeContinuesExactlyForkRecordsTheDiffContinueAddsSteps) {
     const std::string parent = train(write_config("parent"));
     wait_finished(parent);
