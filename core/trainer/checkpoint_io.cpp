@@ -7,6 +7,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "core/trainer/adafactor.h"
 #include "core/util/error.h"
 #include "core/util/file_io.h"
 
@@ -52,6 +53,7 @@ void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::s
         c10::List<std::int64_t> indices;
         const auto* adamw = dynamic_cast<const torch::optim::AdamWOptions*>(&group.options());
         const auto* sgd = dynamic_cast<const torch::optim::SGDOptions*>(&group.options());
+        const auto* adafactor = dynamic_cast<const AdafactorOptions*>(&group.options());
         for (const auto& p : group.params()) {
             auto it = optimizer.state().find(state_key(optimizer.state(), p));
             if (it != optimizer.state().end() && adamw) {
@@ -66,6 +68,21 @@ void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::s
                 const auto& s = static_cast<const torch::optim::SGDParamState&>(*it->second);
                 auto entry = make_dict();
                 entry.insert("momentum_buffer", s.momentum_buffer());
+                state.insert(index, entry);
+            } else if (it != optimizer.state().end() && adafactor) {
+                // Transformers' Adafactor keeps `step` as a Python int and `RMS` as a tensor.
+                const auto& s = static_cast<const AdafactorParamState&>(*it->second);
+                auto entry = make_dict();
+                entry.insert("step", s.step());
+                entry.insert("RMS", s.rms());
+                for (const auto& [name, tensor] :
+                     {std::pair<const char*, torch::Tensor>{"exp_avg", s.exp_avg()},
+                      {"exp_avg_sq_row", s.exp_avg_sq_row()},
+                      {"exp_avg_sq_col", s.exp_avg_sq_col()},
+                      {"exp_avg_sq", s.exp_avg_sq()}}) {
+                    if (tensor.defined())
+                        entry.insert(name, tensor);
+                }
                 state.insert(index, entry);
             }
             indices.push_back(index++);
@@ -91,6 +108,16 @@ void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::s
             g.insert("maximize", false);
             g.insert("foreach", IValue());
             g.insert("differentiable", false);
+        } else if (adafactor) {
+            g.insert("lr", adafactor->lr());
+            g.insert("eps", c10::ivalue::Tuple::create({adafactor->eps1(), adafactor->eps2()}));
+            g.insert("clip_threshold", adafactor->clip_threshold());
+            g.insert("decay_rate", adafactor->decay_rate());
+            g.insert("beta1", adafactor->beta1() ? IValue(*adafactor->beta1()) : IValue());
+            g.insert("weight_decay", adafactor->weight_decay());
+            g.insert("scale_parameter", adafactor->scale_parameter());
+            g.insert("relative_step", false);
+            g.insert("warmup_init", false);
         } else {
             throw Error(path + ": cannot save the state of this optimizer type");
         }
@@ -127,7 +154,8 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
     for (std::size_t gi = 0; gi < groups.size(); ++gi) {
         auto& group = optimizer.param_groups()[gi];
         auto saved = groups.get(gi).toGenericDict();
-        const auto params = saved.at("params").toIntList();
+        // Python writes a plain list (GenericList), libtorch an IntList: read either.
+        const auto params = saved.at("params").toList();
         if (params.size() != group.params().size()) {
             throw Error(path + ": group " + std::to_string(gi) + " has " +
                         std::to_string(params.size()) + " parameters, the model has " +
@@ -152,6 +180,25 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
                 s->exp_avg(exp_avg.to(p.device(), p.scalar_type()).clone());
                 s->exp_avg_sq(
                     entry.at("exp_avg_sq").toTensor().to(p.device(), p.scalar_type()).clone());
+                optimizer.state()[state_key(optimizer.state(), p)] = std::move(s);
+            } else if (dynamic_cast<AdafactorOptions*>(&group.options())) {
+                auto s = std::make_unique<AdafactorParamState>();
+                auto tensor = [&](const char* name) {
+                    return entry.contains(name) ? entry.at(name).toTensor().to(p.device()).clone()
+                                                : torch::Tensor();
+                };
+                const auto step = entry.at("step");
+                s->step(step.isTensor() ? static_cast<std::int64_t>(step.toTensor().item<double>())
+                                        : step.toInt());
+                s->rms(tensor("RMS"));
+                s->exp_avg(tensor("exp_avg"));
+                s->exp_avg_sq_row(tensor("exp_avg_sq_row"));
+                s->exp_avg_sq_col(tensor("exp_avg_sq_col"));
+                s->exp_avg_sq(tensor("exp_avg_sq"));
+                if (!s->exp_avg_sq().defined() && !s->exp_avg_sq_row().defined()) {
+                    throw Error(path + ": Adafactor state of parameter " + std::to_string(index) +
+                                " has no second moment");
+                }
                 optimizer.state()[state_key(optimizer.state(), p)] = std::move(s);
             } else if (dynamic_cast<torch::optim::SGDOptions*>(&group.options())) {
                 auto s = std::make_unique<torch::optim::SGDParamState>();

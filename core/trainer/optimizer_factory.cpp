@@ -1,5 +1,7 @@
 #include "core/trainer/optimizer_factory.h"
 
+#include "core/trainer/adafactor.h"
+
 #include <algorithm>
 #include <regex>
 #include <set>
@@ -86,9 +88,21 @@ std::unique_ptr<torch::optim::Optimizer> create_optimizer(
         groups.emplace_back(without_decay, options(0.0));
         return std::make_unique<torch::optim::SGD>(std::move(groups), *options(0.0));
     }
+    if (args.optim == "adafactor") {
+        // What Trainer passes for optim="adafactor": the schedule's rate, no relative step, no
+        // parameter scaling.
+        auto options = [&](double weight_decay) {
+            return std::make_unique<AdafactorOptions>(
+                AdafactorOptions(args.learning_rate).weight_decay(weight_decay));
+        };
+        std::vector<torch::optim::OptimizerParamGroup> groups;
+        groups.emplace_back(with_decay, options(args.weight_decay));
+        groups.emplace_back(without_decay, options(0.0));
+        return std::make_unique<Adafactor>(std::move(groups), *options(0.0));
+    }
     throw Error("training_args.optim = \"" + args.optim +
                 "\" is not implemented by this trainer yet (implemented: adamw_torch, "
-                "adamw_torch_fused, sgd)");
+                "adamw_torch_fused, sgd, adafactor)");
 }
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {

@@ -100,6 +100,22 @@ TEST(ExactResume, MidEpochWithAccumulationDropoutAndShuffleIsBitwiseIdentical) {
     }
 }
 
+TEST(ExactResume, AdafactorStateResumesBitwise) {
+    auto with_adafactor = [](const fs::path& out) {
+        auto args = base_args(out);
+        args["optim"] = "adafactor";
+        return args;
+    };
+    auto full = run(with_adafactor(tests::temp_dir("resume-adafactor-full")));
+    auto out = tests::temp_dir("resume-adafactor-part");
+    run(with_adafactor(out));
+    auto resumed = run(with_adafactor(out), (out / "checkpoint-5").string());
+    expect_same_tail(full.history, resumed.history, 5);
+    for (std::size_t i = 0; i < full.weights.size(); ++i) {
+        EXPECT_TRUE(torch::equal(full.weights[i], resumed.weights[i])) << "parameter " << i;
+    }
+}
+
 TEST(ExactResume, ResumeFromTrueTakesTheLatestCompleteCheckpoint) {
     auto out = tests::temp_dir("resume-latest");
     auto args = base_args(out);
