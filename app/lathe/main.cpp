@@ -2,11 +2,17 @@
 // the registry (docs/lathe-cli.md). Torch-free and Qt-free: it runs on any node.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "app/lathe/cli_error.h"
 #include "app/lathe/commands.h"
 #include "app/lathe/exit_codes.h"
+#include "core/run_manager/lathe_paths.h"
 #include "core/util/error.h"
 
 using namespace lathe;
@@ -141,7 +147,25 @@ int manual_command(int argc, char** argv) {
     }
 }
 
+// `lathe` alone opens the studio window (lathe-studio beside this program), when it was built.
+int open_studio(char** argv) {
+    const std::string studio =
+        (std::filesystem::path(core::run_manager::current_executable()).parent_path() /
+         "lathe-studio")
+            .string();
+    if (::access(studio.c_str(), X_OK) != 0) {
+        std::cerr << "lathe: no studio window here (" << studio
+                  << " was not built: LATHE_BUILD_UI=OFF?); see lathe --help\n";
+        return kCliInvalidInput;
+    }
+    ::execv(studio.c_str(), argv);
+    std::cerr << "lathe: cannot start " << studio << ": " << std::strerror(errno) << "\n";
+    return kCliFailure;
+}
+
 int main(int argc, char** argv) {
+    if (argc == 1)
+        return open_studio(argv);
     if (const int code = manual_command(argc, argv); code >= 0)
         return code;
     CLI::App app{"lathe: start, watch and control Lathe training runs (docs/lathe-cli.md)"};
