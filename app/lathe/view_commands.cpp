@@ -143,7 +143,7 @@ int show_command(const CliContext& ctx, const std::string& key) {
     }
     if (!samples.empty()) {
         std::cout << "\nlast sample (step " << samples.back().step << ")\n"
-                  << samples.back().prompt << samples.back().text << "\n";
+                  << samples.back().text << "\n";
     }
     return kCliSuccess;
 }

@@ -51,8 +51,15 @@ LathePaths resolve_paths(LathePaths given) {
         p.supervisor_program = env_or_empty("LATHE_SUPERVISOR");
     if (p.supervisor_program.empty())
         p.supervisor_program = beside_this_program("lathe-supervisor");
+    // The supervisor calls the `lathe` CLI back when a run ends (to record it and start the next
+    // queued run), whichever program started the run: the studio or a test must not be re-run.
     if (p.lathe_program.empty())
-        p.lathe_program = current_executable();
+        p.lathe_program = env_or_empty("LATHE_CLI");
+    if (p.lathe_program.empty()) {
+        const std::string beside = beside_this_program("lathe");
+        if (fs::exists(beside))
+            p.lathe_program = beside;
+    }
     return p;
 }
 

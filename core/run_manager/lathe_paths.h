@@ -11,7 +11,9 @@ struct LathePaths {
     std::string runs_root;           // --runs-dir, $LATHE_RUNS_DIR, <registry folder>/runs
     std::string trainer_program;     // $LATHE_TRAIN, else lathe-train beside this program
     std::string supervisor_program;  // $LATHE_SUPERVISOR, else lathe-supervisor beside it
-    std::string lathe_program;       // this program (the supervisor calls it back after exit)
+    // The `lathe` CLI, which the supervisor calls back after the trainer exited: $LATHE_CLI, else
+    // lathe beside this program; "" (no callback: the next reconcile records the end) otherwise.
+    std::string lathe_program;
 };
 
 // Fills the empty fields as described above and makes every path absolute. Programs are not

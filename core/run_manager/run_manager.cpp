@@ -171,8 +171,11 @@ void RunManager::start(const std::string& id) {
                     "--run-id",
                     run.id,
                     "--no-progress"};
-    spec.then_command = {paths_.lathe_program, "--registry", paths_.registry_path, "--runs-dir",
-                         paths_.runs_root,     "runs",       "_after-exit",        run.id};
+    if (!paths_.lathe_program.empty()) {
+        spec.then_command = {paths_.lathe_program, "--registry", paths_.registry_path,
+                             "--runs-dir",         paths_.runs_root,     "runs",
+                             "_after-exit",        run.id};
+    }
     try {
         const auto launched = launch::start_detached(spec);
         registry::RunUpdate update;

@@ -1,0 +1,137 @@
+#include "ui/dashboard/decimator.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "ui/dashboard/series_data.h"
+
+namespace lathe::ui::dashboard {
+namespace {
+
+SeriesData make_series(std::size_t count, double (*value_of)(std::size_t)) {
+    SeriesData series;
+    for (std::size_t i = 0; i < count; ++i) {
+        const double d = static_cast<double>(i);
+        series.append({static_cast<std::int64_t>(i), d / 1000.0, d * 0.5, d * 512.0, value_of(i)});
+    }
+    return series;
+}
+
+std::vector<LodPoint> decimate_series(const SeriesData& series, XAxisMode mode, LodWindow window,
+                                      const MinMaxPyramid<double>* pyramid = nullptr) {
+    std::vector<LodPoint> out;
+    decimate(
+        series.size(), [&](std::size_t i) { return series.x(mode, i); }, series.values(), window,
+        out, pyramid);
+    return out;
+}
+
+double noise(std::size_t i) {
+    return std::sin(static_cast<double>(i) * 0.37);
+}
+
+TEST(Decimator, SingleSpikeAmongOneMillionPointsSurvives) {
+    constexpr std::size_t kSpikeIndex = 654'321;
+    const SeriesData series = make_series(1'000'000, [](std::size_t i) {
+        return i == kSpikeIndex ? 1000.0 : (i == kSpikeIndex + 7 ? -1000.0 : noise(i));
+    });
+    for (int width_px : {1, 37, 800, 1600}) {
+        for (XAxisMode mode :
+             {XAxisMode::Step, XAxisMode::Epoch, XAxisMode::WallTime, XAxisMode::Tokens}) {
+            const LodWindow window{series.x(mode, 0), series.x(mode, series.size() - 1), width_px};
+            const auto out = decimate_series(series, mode, window);
+            bool high = false;
+            bool low = false;
+            for (const LodPoint& point : out) {
+                high = high || (point.index == kSpikeIndex && point.y == 1000.0);
+                low = low || (point.index == kSpikeIndex + 7 && point.y == -1000.0);
+            }
+            EXPECT_TRUE(high) << "width " << width_px;
+            EXPECT_TRUE(low) << "width " << width_px;
+            EXPECT_LE(out.size(), static_cast<std::size_t>(4 * width_px + 2));
+        }
+    }
+}
+
+TEST(Decimator, KeepsFirstMinMaxLastOfEveryColumnInIndexOrder) {
+    const SeriesData series = make_series(10'000, noise);
+    const LodWindow window{0.0, 9999.0, 100};
+    const auto out = decimate_series(series, XAxisMode::Step, window);
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out.front().index, 0u);
+    EXPECT_EQ(out.back().index, 9999u);
+    for (std::size_t k = 1; k < out.size(); ++k) {
+        EXPECT_LT(out[k - 1].index, out[k].index);
+    }
+    // Brute force, column by column, with the same column rule.
+    const double column_width = 9999.0 / 100;
+    for (int column = 0; column < 100; ++column) {
+        std::size_t first = 10'000;
+        std::size_t last = 0;
+        std::size_t min_index = 0;
+        std::size_t max_index = 0;
+        for (std::size_t i = 0; i < series.size(); ++i) {
+            const int c = std::min(99, static_cast<int>(static_cast<double>(i) / column_width));
+            if (c != column) {
+                continue;
+            }
+            if (first == 10'000) {
+                first = min_index = max_index = i;
+            }
+            last = i;
+            if (series.value(i) < series.value(min_index)) {
+                min_index = i;
+            }
+            if (series.value(i) > series.value(max_index)) {
+                max_index = i;
+            }
+        }
+        for (std::size_t wanted : {first, last, min_index, max_index}) {
+            bool found = false;
+            for (const LodPoint& point : out) {
+                found = found || point.index == wanted;
+            }
+            EXPECT_TRUE(found) << "column " << column << " index " << wanted;
+        }
+    }
+}
+
+TEST(Decimator, ZoomedWindowUsesOnlyPointsInRangePlusOneNeighbourEachSide) {
+    const SeriesData series = make_series(1'000, noise);
+    const auto out = decimate_series(series, XAxisMode::Step, {100.0, 199.0, 1000});
+    ASSERT_EQ(out.size(), 102u);  // more pixels than points: every point, plus the neighbours
+    EXPECT_EQ(out.front().index, 99u);
+    EXPECT_EQ(out.back().index, 200u);
+}
+
+TEST(Decimator, NonFiniteValuesAreNeverExtremesNorOutput) {
+    const SeriesData series = make_series(100, [](std::size_t i) {
+        if (i == 0) {
+            return std::numeric_limits<double>::quiet_NaN();
+        }
+        if (i == 50) {
+            return std::numeric_limits<double>::infinity();
+        }
+        return i == 51 ? 5.0 : 0.0;
+    });
+    const auto out = decimate_series(series, XAxisMode::Step, {0.0, 99.0, 1});
+    bool spike = false;
+    for (const LodPoint& point : out) {
+        EXPECT_TRUE(std::isfinite(point.y));
+        spike = spike || point.y == 5.0;
+    }
+    EXPECT_TRUE(spike);
+}
+
+TEST(Decimator, EmptyInputsGiveNothing) {
+    const SeriesData series;
+    EXPECT_TRUE(decimate_series(series, XAxisMode::Step, {0.0, 1.0, 10}).empty());
+    const SeriesData one = make_series(1, noise);
+    EXPECT_TRUE(decimate_series(one, XAxisMode::Step, {0.0, 1.0, 0}).empty());
+    EXPECT_EQ(decimate_series(one, XAxisMode::Step, {0.0, 0.0, 10}).size(), 1u);
+}
+
+}  // namespace
+}  // namespace lathe::ui::dashboard

@@ -1,0 +1,147 @@
+#include "ui/dashboard/metric_chart.h"
+
+#include <gtest/gtest.h>
+#include <qcustomplot.h>
+
+#include <QSignalSpy>
+#include <QTest>
+
+#include <cmath>
+
+#include "tests/ui/dashboard/qt_app.h"
+
+namespace lathe::ui::dashboard {
+namespace {
+
+std::vector<MetricSample> loss_curve(int count, double scale) {
+    std::vector<MetricSample> samples;
+    for (int i = 0; i < count; ++i) {
+        const double d = i;
+        samples.push_back({i * 10, d / count, d * 0.25, d * 4096.0,
+                           scale * (2.0 + std::exp(-d / 200.0) + 0.1 * std::sin(d))});
+    }
+    return samples;
+}
+
+class MetricChartTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        chart_.resize(800, 500);
+        chart_.add_run("run-a", QColor(255, 0, 0));
+        chart_.add_run("run-b", QColor(0, 0, 255));
+        chart_.append_points("run-a", loss_curve(5000, 1.0));
+        chart_.append_points("run-b", loss_curve(3000, 1.5));
+        chart_.show();
+        ASSERT_TRUE(QTest::qWaitForWindowExposed(&chart_));
+        chart_.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    }
+
+    // Declared first so the QApplication exists before the widget is constructed.
+    QApplication& app_ = test::qt_app();
+    MetricChart chart_{"loss"};
+};
+
+int count_pixels_near(const QImage& image, const QRect& rect, const QColor& colour) {
+    int count = 0;
+    for (int y = rect.top(); y <= rect.bottom(); ++y) {
+        for (int x = rect.left(); x <= rect.right(); ++x) {
+            const QColor pixel = image.pixelColor(x, y);
+            if (std::abs(pixel.red() - colour.red()) < 40 &&
+                std::abs(pixel.green() - colour.green()) < 40 &&
+                std::abs(pixel.blue() - colour.blue()) < 40) {
+                ++count;
+            }
+        }
+    }
+    return count;
+}
+
+TEST_F(MetricChartTest, TwoRunsRenderInTheirColoursInsideTheAxisRect) {
+    const QImage image = chart_.grab().toImage();
+    ASSERT_FALSE(image.isNull());
+    const QRect rect =
+        chart_.plot()->axisRect()->rect().translated(chart_.plot()->mapTo(&chart_, QPoint()));
+    const QColor background = image.pixelColor(rect.center().x(), rect.top() + 1);
+    int differing = 0;
+    for (int y = rect.top(); y <= rect.bottom(); y += 2) {
+        for (int x = rect.left(); x <= rect.right(); x += 2) {
+            differing += image.pixelColor(x, y) != background ? 1 : 0;
+        }
+    }
+    EXPECT_GT(differing, 100);
+    EXPECT_GT(count_pixels_near(image, rect, QColor(255, 0, 0)), 50);
+    EXPECT_GT(count_pixels_near(image, rect, QColor(0, 0, 255)), 50);
+    EXPECT_EQ(chart_.plot()->legend->itemCount(), 2);
+}
+
+TEST_F(MetricChartTest, HandsQCustomPlotOnlyTheDecimatedPoints) {
+    const int width_px = chart_.plot()->axisRect()->width();
+    // 2 runs x (raw + smoothed), at most 4 points per column plus 2 neighbours each.
+    EXPECT_LE(chart_.plotted_point_count(), static_cast<std::size_t>(4 * (4 * width_px + 2)));
+    EXPECT_GT(chart_.plotted_point_count(), 0u);
+    EXPECT_EQ(chart_.stored_point_count(), 8000u);
+}
+
+TEST_F(MetricChartTest, CheckpointClickEmitsRunAndStep) {
+    chart_.add_checkpoint("run-b", 15000);
+    chart_.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    QSignalSpy spy(&chart_, &MetricChart::checkpointClicked);
+    const QPoint at = chart_.checkpoint_pixel(0);
+    QTest::mouseClick(chart_.plot(), Qt::LeftButton, Qt::NoModifier,
+                      chart_.plot()->mapFrom(&chart_, at));
+    ASSERT_EQ(spy.count(), 1);
+    EXPECT_EQ(spy.at(0).at(0).toString(), QString("run-b"));
+    EXPECT_EQ(spy.at(0).at(1).toLongLong(), 15000);
+
+    // A click well away from the marker does nothing.
+    QTest::mouseClick(chart_.plot(), Qt::LeftButton, Qt::NoModifier,
+                      chart_.plot()->mapFrom(&chart_, at + QPoint(40, 0)));
+    EXPECT_EQ(spy.count(), 1);
+}
+
+TEST_F(MetricChartTest, LogYToggleChangesTheScaleType) {
+    EXPECT_EQ(chart_.plot()->yAxis->scaleType(), QCPAxis::stLinear);
+    chart_.set_log_y(true);
+    EXPECT_EQ(chart_.plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    EXPECT_GT(chart_.plot()->yAxis->range().lower, 0.0);
+    chart_.set_log_y(false);
+    EXPECT_EQ(chart_.plot()->yAxis->scaleType(), QCPAxis::stLinear);
+}
+
+TEST_F(MetricChartTest, HoverShowsExactValuesOfEveryRun) {
+    chart_.show_hover_at(12345.0);  // step axis: nearest logged step is 12350 (run-a, run-b)
+    const auto values = chart_.hover_at(12345.0);
+    ASSERT_EQ(values.size(), 2u);
+    EXPECT_EQ(values[0].step, 12340);
+    EXPECT_EQ(values[0].value, loss_curve(5000, 1.0)[1234].value);
+    EXPECT_EQ(values[1].value, loss_curve(3000, 1.5)[1234].value);
+    EXPECT_TRUE(chart_.hover_text().contains("run-b"));
+}
+
+TEST_F(MetricChartTest, XModeSwitchRescalesTheAxis) {
+    chart_.set_x_mode(XAxisMode::Tokens);
+    chart_.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    EXPECT_DOUBLE_EQ(chart_.plot()->xAxis->range().upper, 4999.0 * 4096.0);
+    EXPECT_EQ(chart_.plot()->xAxis->label(), QString("tokens seen"));
+}
+
+TEST_F(MetricChartTest, SmoothingOffHidesTheSmoothedCurve) {
+    chart_.set_smoothing(0.0);
+    chart_.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    EXPECT_EQ(chart_.plot()->graph(1)->data()->size(), 0);
+    chart_.set_smoothing(0.9);
+    chart_.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    EXPECT_GT(chart_.plot()->graph(1)->data()->size(), 0);
+}
+
+TEST_F(MetricChartTest, ConsumesThrottleBatchesForItsMetricOnly) {
+    std::vector<LivePoint> batch;
+    batch.push_back({"run-c", "loss", {0, 0.0, 0.0, 0.0, 3.0}});
+    batch.push_back({"run-c", "accuracy", {0, 0.0, 0.0, 0.0, 0.5}});
+    chart_.consume(batch);
+    EXPECT_EQ(chart_.run_count(), 3u);
+    EXPECT_EQ(chart_.stored_point_count(), 8001u);
+}
+
+}  // namespace
+}  // namespace lathe::ui::dashboard

@@ -1,0 +1,137 @@
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include "ui/dashboard/chunked_column.h"
+#include "ui/dashboard/min_max_pyramid.h"
+
+namespace lathe::ui::dashboard {
+
+// The visible x range and how many pixel columns it is drawn on.
+struct LodWindow {
+    double x_min = 0.0;
+    double x_max = 1.0;
+    int width_px = 1;
+};
+
+struct LodPoint {
+    double x = 0.0;
+    double y = 0.0;
+    std::size_t index = 0;  // into the source series, so a caller can map back to exact data
+};
+
+// Level-of-detail reduction for line plots (PlotJuggler's rule).
+//
+// Guarantee: for every pixel column that holds at least one point, the output keeps that
+// column's first point, its minimum, its maximum and its last point, in index order. A spike of
+// a single point is the extreme of its column, so it is never hidden; the line drawn through the
+// kept points covers exactly the vertical extent the full data would cover in that column, and
+// joins neighbouring columns at the same points. Also kept: the last point left of the window and
+// the first point right of it, so lines run to the edges. At most 4 * width_px + 2 points.
+// Non-finite values are never output (they cannot be drawn) and never count as extremes.
+//
+// Cost: two binary searches for the window and one per non-empty column for its end. The
+// extremes of a column come from `pyramid` when given (O(16 * levels) per column, so a replot
+// costs O(pixel columns * log points)); without it, every point in the window is read once.
+//
+// Precondition: x_at(i) is non-decreasing in i (SeriesData enforces it).
+template <typename XAt, typename Y>
+void decimate(std::size_t count, XAt&& x_at, const ChunkedColumn<Y>& y, const LodWindow& window,
+              std::vector<LodPoint>& out, const MinMaxPyramid<Y>* pyramid = nullptr) {
+    out.clear();
+    if (count == 0 || window.width_px <= 0 || !(window.x_max >= window.x_min)) {
+        return;
+    }
+    // First index in [lo, hi) whose x is >= bound (or > bound when strict).
+    auto search = [&](std::size_t lo, std::size_t hi, double bound, bool strict) {
+        while (lo < hi) {
+            const std::size_t mid = lo + (hi - lo) / 2;
+            const double x = x_at(mid);
+            if (strict ? x <= bound : x < bound) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    };
+    auto keep = [&](std::size_t i) {
+        const double value = static_cast<double>(y[i]);
+        if (std::isfinite(value) && (out.empty() || out.back().index != i)) {
+            out.push_back({x_at(i), value, i});
+        }
+    };
+
+    const std::size_t begin = search(0, count, window.x_min, false);
+    const std::size_t end = search(begin, count, window.x_max, true);
+    if (begin > 0) {
+        keep(begin - 1);
+    }
+    const int columns = window.width_px;
+    const double span = window.x_max - window.x_min;
+    const double column_width = span > 0.0 ? span / columns : 1.0;
+
+    // First index in (i, end] whose x is >= bound. Neighbouring columns hold similar numbers of
+    // points, so probing at i + the previous column's count and galloping outwards touches ~2
+    // cache lines; a plain binary search from i missed the cache ~20 times per column and was
+    // most of the replot time at 1M points.
+    auto find_column_end = [&](std::size_t i, std::size_t hi, double bound, std::size_t hint) {
+        std::size_t lo = i + 1;
+        const std::size_t guess = std::min(hi, lo - 1 + hint);
+        std::size_t step = 1;
+        if (guess < hi && x_at(guess) < bound) {
+            lo = guess + 1;  // x_at(lo - 1) < bound holds from here on
+            while (lo + step - 1 < hi && x_at(lo + step - 1) < bound) {
+                lo += step;
+                step *= 2;
+            }
+            hi = std::min(hi, lo + step - 1);
+        } else {
+            hi = std::max(lo, guess);  // the answer is <= hi
+            while (hi >= lo + step && x_at(hi - step) >= bound) {
+                hi -= step;
+                step *= 2;
+            }
+            if (hi >= lo + step) {
+                lo = hi - step + 1;
+            }
+        }
+        return search(lo, hi, bound, false);
+    };
+
+    std::size_t points_per_column = (end - begin) / static_cast<std::size_t>(columns);
+    std::size_t i = begin;
+    while (i < end) {
+        int column = static_cast<int>((x_at(i) - window.x_min) / column_width);
+        column = std::clamp(column, 0, columns - 1);
+        std::size_t column_end = end;
+        if (column < columns - 1) {
+            column_end = find_column_end(i, end, window.x_min + (column + 1) * column_width,
+                                         std::max<std::size_t>(1, points_per_column));
+            points_per_column = column_end - i;
+        }
+
+        RangeExtremes<Y> extremes{i, i};
+        if (pyramid != nullptr) {
+            extremes = pyramid->query(y, i, column_end);
+        } else {
+            scan_extremes(y, i, column_end, extremes);
+        }
+        const std::size_t min_index = extremes.min_index;
+        const std::size_t max_index = extremes.max_index;
+        keep(i);
+        keep(std::min(min_index, max_index));
+        keep(std::max(min_index, max_index));
+        keep(column_end - 1);
+        i = column_end;
+    }
+    if (end < count) {
+        keep(end);
+    }
+}
+
+}  // namespace lathe::ui::dashboard

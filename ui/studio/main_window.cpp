@@ -1,0 +1,260 @@
+#include "ui/studio/main_window.h"
+
+#include <QAction>
+#include <QCloseEvent>
+#include <QFile>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QSystemTrayIcon>
+#include <QTabWidget>
+#include <QToolBar>
+
+#include <filesystem>
+
+#include "ui/dashboard/metric_chart.h"
+#include "ui/dashboard/replot_throttle.h"
+#include "ui/run_form/new_run_dialog.h"
+#include "ui/runs/checkpoint_browser.h"
+#include "ui/runs/registry_watcher_thread.h"
+#include "ui/runs/run_log_view.h"
+#include "ui/runs/runs_table_model.h"
+#include "ui/runs/runs_view.h"
+#include "ui/studio/dashboard_panel.h"
+#include "ui/studio/metrics_feed.h"
+#include "ui/studio/run_launcher.h"
+
+namespace lathe::ui::studio {
+
+namespace {
+
+bool is_live(const QString& status) {
+    return status == QStringLiteral("running") || status == QStringLiteral("starting");
+}
+
+}  // namespace
+
+MainWindow::MainWindow(core::run_manager::LathePaths paths, QWidget* parent)
+    : QMainWindow(parent), paths_(std::move(paths)) {
+    runs::register_snapshot_types();
+    register_studio_types();
+    setWindowTitle(tr("Lathe"));
+
+    runs_view_ = new runs::RunsView(this);
+    dashboard_ = new DashboardPanel(this);
+    config_ = new QPlainTextEdit(this);
+    config_->setReadOnly(true);
+    logs_ = new runs::RunLogView(this);
+    checkpoints_ = new runs::CheckpointBrowser(this);
+    tabs_ = new QTabWidget(this);
+    tabs_->addTab(dashboard_, tr("Dashboard"));
+    tabs_->addTab(config_, tr("Config"));
+    tabs_->addTab(logs_, tr("Logs"));
+    tabs_->addTab(checkpoints_, tr("Checkpoints"));
+    splitter_ = new QSplitter(this);
+    splitter_->addWidget(runs_view_);
+    splitter_->addWidget(tabs_);
+    splitter_->setStretchFactor(1, 3);
+    setCentralWidget(splitter_);
+
+    auto* toolbar = addToolBar(tr("Runs"));
+    toolbar->setObjectName(QStringLiteral("runs-toolbar"));
+    QAction* new_run = toolbar->addAction(tr("New run..."));
+    connect(new_run, &QAction::triggered, this, [this] { open_new_run_dialog(); });
+
+    // The registry watcher: runs list, checkpoints, logs, signals to runs.
+    watcher_thread_ = new runs::RegistryWatcherThread(runs::WatcherOptions{paths_}, this);
+    auto* watcher = watcher_thread_->watcher();
+    runs_view_->attach(watcher);
+    checkpoints_->attach(watcher);
+    logs_->attach(watcher);
+    connect(watcher, &runs::RegistryWatcher::runsUpdated, this, &MainWindow::on_snapshot);
+    connect(runs_view_, &runs::RunsView::selectionChangedRuns, checkpoints_,
+            &runs::CheckpointBrowser::setSelectedRuns);
+    connect(runs_view_, &runs::RunsView::selectionChangedRuns, logs_,
+            &runs::RunLogView::setSelectedRuns);
+    connect(runs_view_, &runs::RunsView::selectionChangedRuns, this, &MainWindow::select_runs);
+    connect(checkpoints_, &runs::CheckpointBrowser::runCreated, runs_view_,
+            &runs::RunsView::selectRun);
+    connect(checkpoints_, &runs::CheckpointBrowser::forkRequested, this,
+            &MainWindow::open_fork_dialog);
+    connect(dashboard_, &DashboardPanel::stopRequested, watcher,
+            &runs::RegistryWatcher::requestStop);
+    connect(dashboard_, &DashboardPanel::saveNowRequested, watcher,
+            &runs::RegistryWatcher::requestSaveNow);
+    connect(dashboard_, &DashboardPanel::killRequested, watcher,
+            &runs::RegistryWatcher::requestKill);
+    connect(dashboard_, &DashboardPanel::checkpointClicked, this,
+            [this](const QString& run_id, qint64 step) {
+                checkpoints_->setRunId(run_id);
+                checkpoints_->selectStep(step);
+                tabs_->setCurrentWidget(checkpoints_);
+            });
+
+    // Metrics to the charts, through the throttle (at most one replot per 40 ms).
+    throttle_ = new dashboard::ReplotThrottle(
+        [this](std::vector<dashboard::LivePoint>&& batch) {
+            dashboard_->consume(std::move(batch));
+        },
+        40, this);
+    feed_ = new MetricsFeed(paths_, throttle_);
+    launcher_ = new RunLauncher(paths_);
+    feed_->moveToThread(&feed_thread_);
+    launcher_->moveToThread(&feed_thread_);
+    connect(&feed_thread_, &QThread::started, feed_, &MetricsFeed::start);
+    connect(&feed_thread_, &QThread::finished, feed_, &QObject::deleteLater);
+    connect(&feed_thread_, &QThread::finished, launcher_, &QObject::deleteLater);
+    connect(this, &MainWindow::followRuns, feed_, &MetricsFeed::follow);
+    connect(feed_, &MetricsFeed::detailsUpdated, this, &MainWindow::on_details);
+    connect(feed_, &MetricsFeed::failed, this,
+            [this](const QString& message) { statusBar()->showMessage(message, 10000); });
+    connect(this, &MainWindow::launchRun, launcher_, &RunLauncher::launch);
+    connect(this, &MainWindow::continueRun, launcher_, &RunLauncher::continueRun);
+    connect(this, &MainWindow::forkRun, launcher_, &RunLauncher::fork);
+    connect(dashboard_, &DashboardPanel::continueRequested, this, &MainWindow::continueRun);
+    connect(launcher_, &RunLauncher::launched, this,
+            [this, watcher](const QString& run_id, const QString& warnings) {
+                statusBar()->showMessage(tr("Started run %1").arg(run_id), 10000);
+                if (!warnings.isEmpty())
+                    QMessageBox::information(this, tr("Run started with warnings"), warnings);
+                // The list learns of the run at the watcher's next pass.
+                pending_select_ = run_id;
+                QMetaObject::invokeMethod(watcher, "refresh", Qt::QueuedConnection);
+            });
+    connect(launcher_, &RunLauncher::failed, this, [this](const QString& message) {
+        QMessageBox::warning(this, tr("Could not start the run"), message);
+    });
+
+    restore_settings();
+    feed_thread_.start();
+    watcher_thread_->start();
+}
+
+MainWindow::~MainWindow() {
+    stop_workers();
+}
+
+void MainWindow::stop_workers() {
+    if (stopped_)
+        return;
+    stopped_ = true;
+    // Close the feed's and launcher's connections on their own thread, then stop it.
+    QMetaObject::invokeMethod(feed_, &MetricsFeed::shutdown, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(launcher_, &RunLauncher::shutdown, Qt::BlockingQueuedConnection);
+    feed_thread_.quit();
+    feed_thread_.wait();
+    delete watcher_thread_;
+    watcher_thread_ = nullptr;
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    // Closing the window never stops a run: they are detached processes.
+    save_settings();
+    stop_workers();
+    event->accept();
+}
+
+void MainWindow::select_runs(const QStringList& ids) {
+    dashboard_->show_runs(ids);
+    config_->clear();
+    emit followRuns(ids, ++generation_);
+}
+
+void MainWindow::on_details(const RunDetails& d, quint64 generation) {
+    if (generation != generation_)
+        return;
+    dashboard_->set_details(d);
+    if (!dashboard_->runs().isEmpty() && d.id == dashboard_->runs().front()) {
+        QString text = d.config_text;
+        if (!d.parent_diff.isEmpty()) {
+            text = tr("Forked from %1; changed:\n").arg(d.parent_run_id) + d.parent_diff +
+                   "\n\nrun.json:\n" + text;
+        }
+        if (config_->toPlainText() != text)
+            config_->setPlainText(text);
+    }
+}
+
+void MainWindow::on_snapshot(const runs::RunsSnapshot& snapshot) {
+    // RunsView was connected first, so its model already holds this snapshot.
+    if (!pending_select_.isEmpty() && runs_view_->model()->rowOf(pending_select_) >= 0) {
+        runs_view_->selectRun(pending_select_);
+        pending_select_.clear();
+    }
+    for (const auto& run : snapshot.runs) {
+        auto it = last_status_.find(run.id);
+        if (it != last_status_.end() && is_live(it->second) && !is_live(run.status)) {
+            notify(tr("Run %1 %2").arg(run.name, run.status),
+                   run.failure_reason.isEmpty() ? run.id : run.failure_reason);
+        }
+        last_status_[run.id] = run.status;
+    }
+}
+
+void MainWindow::notify(const QString& title, const QString& message) {
+    statusBar()->showMessage(title + QStringLiteral(": ") + message, 30000);
+    if (QSystemTrayIcon::isSystemTrayAvailable() && QSystemTrayIcon::supportsMessages()) {
+        static QSystemTrayIcon* tray = nullptr;
+        if (tray == nullptr) {
+            tray = new QSystemTrayIcon(windowIcon(), this);
+            tray->show();
+        }
+        tray->showMessage(title, message);
+    }
+}
+
+QWidget* MainWindow::open_new_run_dialog() {
+    auto* dialog = new run_form::NewRunDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &run_form::NewRunDialog::launchRequested, this,
+            [this, dialog](const nlohmann::json& run_json) {
+                emit launchRun(QString::fromStdString(run_json.dump()),
+                               QString::fromStdString(run_json.value("name", std::string())));
+                dialog->close();
+            });
+    dialog->show();
+    return dialog;
+}
+
+void MainWindow::open_fork_dialog(const QString& run_id, qint64 step) {
+    // The dialog starts from the parent's run.json; what the user changes in TrainingArguments
+    // becomes the fork's overrides.
+    const auto dir = std::filesystem::path(paths_.runs_root.empty()
+                                               ? core::run_manager::resolve_paths(paths_).runs_root
+                                               : paths_.runs_root) /
+                     run_id.toStdString() / "run.json";
+    auto* dialog = new run_form::NewRunDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Fork %1 from checkpoint-%2").arg(run_id).arg(step));
+    if (QFile::exists(QString::fromStdString(dir.string())))
+        dialog->load_preset(QString::fromStdString(dir.string()));
+    connect(dialog, &run_form::NewRunDialog::launchRequested, this,
+            [this, dialog, run_id, step](const nlohmann::json& run_json) {
+                emit forkRun(run_id, step, QString::fromStdString(run_json.dump()));
+                dialog->close();
+            });
+    dialog->show();
+}
+
+void MainWindow::restore_settings() {
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    splitter_->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+    dashboard_->set_smoothing(
+        settings.value(QStringLiteral("dashboard/smoothing"), 0.6).toDouble());
+    if (!settings.contains(QStringLiteral("window/geometry")))
+        resize(1400, 860);
+}
+
+void MainWindow::save_settings() const {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/splitter"), splitter_->saveState());
+    settings.setValue(QStringLiteral("dashboard/smoothing"), dashboard_->smoothing());
+}
+
+}  // namespace lathe::ui::studio

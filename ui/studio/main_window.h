@@ -1,0 +1,92 @@
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include <QMainWindow>
+#include <QThread>
+
+#include "core/run_manager/lathe_paths.h"
+#include "ui/runs/run_snapshot.h"
+
+class QLabel;
+class QPlainTextEdit;
+class QSplitter;
+class QTabWidget;
+
+namespace lathe::ui::dashboard {
+class ReplotThrottle;
+}
+namespace lathe::ui::runs {
+class CheckpointBrowser;
+class RegistryWatcherThread;
+class RunLogView;
+class RunsView;
+}  // namespace lathe::ui::runs
+
+namespace lathe::ui::studio {
+
+class DashboardPanel;
+class MetricsFeed;
+class RunLauncher;
+struct RunDetails;
+
+// The studio window: the runs list on the left; the selected runs' page on the right with
+// Dashboard, Config, Logs and Checkpoints tabs. It composes widgets that each live in their own
+// file and owns the two worker threads (the registry watcher; the metrics feed and launcher),
+// so the UI thread never touches SQLite, the disk or a process.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+  public:
+    explicit MainWindow(core::run_manager::LathePaths paths, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    runs::RunsView* runs_view() const { return runs_view_; }
+    DashboardPanel* dashboard() const { return dashboard_; }
+    runs::CheckpointBrowser* checkpoints() const { return checkpoints_; }
+    QTabWidget* tabs() const { return tabs_; }
+    // Opens the New Run dialog (non-modal); returns it for tests.
+    QWidget* open_new_run_dialog();
+
+  protected:
+    void closeEvent(QCloseEvent* event) override;
+
+  signals:
+    // To the worker thread (queued).
+    void followRuns(const QStringList& run_ids, quint64 generation);
+    void launchRun(const QString& run_json_text, const QString& name);
+    void continueRun(const QString& run_id, qint64 steps);
+    void forkRun(const QString& run_id, qint64 step, const QString& run_json_text);
+
+  private:
+    void select_runs(const QStringList& ids);
+    void on_details(const RunDetails& details, quint64 generation);
+    void on_snapshot(const runs::RunsSnapshot& snapshot);
+    void open_fork_dialog(const QString& run_id, qint64 step);
+    void notify(const QString& title, const QString& message);
+    void restore_settings();
+    void save_settings() const;
+    void stop_workers();
+
+    core::run_manager::LathePaths paths_;
+    runs::RegistryWatcherThread* watcher_thread_ = nullptr;
+    QThread feed_thread_;
+    MetricsFeed* feed_ = nullptr;
+    RunLauncher* launcher_ = nullptr;
+    dashboard::ReplotThrottle* throttle_ = nullptr;
+    quint64 generation_ = 0;
+
+    QSplitter* splitter_ = nullptr;
+    runs::RunsView* runs_view_ = nullptr;
+    QTabWidget* tabs_ = nullptr;
+    DashboardPanel* dashboard_ = nullptr;
+    QPlainTextEdit* config_ = nullptr;
+    runs::RunLogView* logs_ = nullptr;
+    runs::CheckpointBrowser* checkpoints_ = nullptr;
+    std::map<QString, QString> last_status_;  // for notifications when a run ends
+    QString pending_select_;  // a run just launched, selected once the list shows it
+    bool stopped_ = false;
+};
+
+}  // namespace lathe::ui::studio

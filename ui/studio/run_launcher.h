@@ -1,0 +1,49 @@
+#pragma once
+
+#include <memory>
+
+#include <QObject>
+#include <QString>
+
+#include <nlohmann/json.hpp>
+
+#include "core/run_manager/lathe_paths.h"
+
+namespace lathe::core::run_manager {
+class RunManager;
+}
+
+namespace lathe::ui::studio {
+
+// Starts runs for the window on a worker thread (validating run.json, creating the directory,
+// registering and spawning lathe-train are disk, SQLite and process work), with its own
+// RunManager. Results come back as signals.
+class RunLauncher : public QObject {
+    Q_OBJECT
+
+  public:
+    explicit RunLauncher(core::run_manager::LathePaths paths, QObject* parent = nullptr);
+    ~RunLauncher() override;
+
+  public slots:
+    void shutdown();
+    // A new run from the New Run dialog's run.json.
+    void launch(const QString& run_json_text, const QString& name);
+    // `steps` more optimizer steps after an ended run.
+    void continueRun(const QString& run_id, qint64 steps);
+    // Resume from checkpoint `step` with the TrainingArguments of `run_json_text` (the changes
+    // against the parent become overrides and are recorded as the fork's diff).
+    void fork(const QString& run_id, qint64 step, const QString& run_json_text);
+
+  signals:
+    void launched(const QString& run_id, const QString& warnings);
+    void failed(const QString& message);
+
+  private:
+    core::run_manager::RunManager& manager();
+
+    core::run_manager::LathePaths paths_;
+    std::unique_ptr<core::run_manager::RunManager> manager_;
+};
+
+}  // namespace lathe::ui::studio
