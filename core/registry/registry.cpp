@@ -2,8 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include "core/registry/location.h"
 #include "core/registry/run_rows.h"
@@ -20,6 +22,33 @@ void check_tag(const std::string& tag, const std::string& id) {
         // Listings pack a run's tags with U+001F between them.
         if (c < 0x20)
             throw Error("run '" + id + "': tag \"" + tag + "\" holds a control character");
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// Switching to WAL takes an exclusive lock, and SQLite answers "database is locked" at once,
+// without its busy handler, when another process holds a lock at that moment (two studios or CLI
+// processes creating the registry together). Once the file is in WAL mode it stays so: a reader
+// sees "wal" without any lock. So: retry until the busy timeout, stopping as soon as it is WAL.
+void switch_to_wal(sqlite::Database& db, const std::string& path, int busy_timeout_ms) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+    for (;;) {
+        try {
+            auto mode = db.prepare("PRAGMA journal_mode = WAL");
+            const bool wal = mode.step() && mode.text(0) == "wal";
+            mode.reset();  // a statement left mid-row would block every COMMIT after it
+            if (wal)
+                return;
+            throw Error(path + ": cannot switch the registry to WAL mode");
+        } catch (const Error&) {
+            if (std::chrono::steady_clock::now() > deadline)
+                throw;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
     }
 }
 
@@ -51,11 +80,7 @@ Registry Registry::open(const RegistryOptions& options) {
     } else {
         // Checked before switching to WAL, so that a foreign file is refused untouched.
         check_registry(db);
-        {
-            auto mode = db.prepare("PRAGMA journal_mode = WAL");
-            if (!mode.step() || mode.text(0) != "wal")
-                throw Error(path + ": cannot switch the registry to WAL mode");
-        }  // a statement left mid-row would block every COMMIT after it
+        switch_to_wal(db, path, options.busy_timeout_ms);
         // NORMAL in WAL loses at most the last transactions on power loss, never consistency;
         // every ingestion batch carries its own offset, so what is lost is simply re-read.
         db.exec("PRAGMA synchronous = NORMAL");

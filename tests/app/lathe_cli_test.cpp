@@ -466,6 +466,21 @@ TEST_F(LatheCli, ConcurrentCommandsNeitherDuplicateNorDeadlock) {
     }
 }
 
+TEST_F(LatheCli, ManyProcessesCreatingTheRegistryAtOnceAllSucceed) {
+    for (int round = 0; round < 3; ++round) {
+        for (const auto* suffix : {"", "-wal", "-shm"})
+            fs::remove(registry_ + suffix);
+        std::vector<std::thread> threads;
+        std::vector<int> codes(6, -1);
+        for (std::size_t i = 0; i < codes.size(); ++i)
+            threads.emplace_back([&, i] { codes[i] = lathe("runs list").exit_code; });
+        for (auto& t : threads)
+            t.join();
+        for (int c : codes)
+            EXPECT_EQ(c, 0) << "round " << round;
+    }
+}
+
 TEST_F(LatheCli, CorruptOrUnwritableRegistryIsAClearError) {
     core::util::write_file_atomic(registry_, std::string(4096, 'x'));
     auto r = lathe("runs list");
