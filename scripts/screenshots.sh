@@ -9,7 +9,16 @@ LATHE="$BUILD_DIR/app/lathe"
 STUDIO="$BUILD_DIR/app/lathe-studio"
 work="$(mktemp -d)"
 export LATHE_REGISTRY="$work/registry.sqlite3"
-trap '"$LATHE" runs list --json | grep -o "\"id\": \"[^\"]*\"" | cut -d\" -f4 | while read -r id; do "$LATHE" runs kill "$id" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+# A fresh QSettings: the window opens at its default size, not at the last one used here.
+export XDG_CONFIG_HOME="$work/config"
+cleanup() {
+  for id in $("$LATHE" --json runs list | sed -n 's/^ *"id": "\(.*\)",$/\1/p'); do
+    "$LATHE" runs kill "$id" > /dev/null 2>&1 || true
+  done
+  sleep 2  # the supervisors record the kills before the folder goes
+  rm -rf "$work" || true
+}
+trap cleanup EXIT
 
 first=$("$LATHE" train --name short-run --max_steps 60 --logging_steps 2 --eval_strategy steps \
   --eval_steps 20 --save_steps 20)

@@ -2,6 +2,10 @@
 
 #include <iostream>
 
+#include "app/lathe/cli_error.h"
+#include "app/lathe/exit_codes.h"
+#include "core/util/error.h"
+
 namespace lathe::app {
 
 using core::registry::RunRecord;
@@ -22,6 +26,14 @@ core::run_manager::RunManager open_manager(const CliContext& ctx, bool reconcile
             std::cerr << "lathe: note: " << note << "\n";
     }
     return manager;
+}
+
+std::string resolve_or_throw(core::run_manager::RunManager& manager, const std::string& key) {
+    try {
+        return manager.resolve(key);
+    } catch (const core::Error& e) {
+        throw CliError(kCliNotFound, e.what());
+    }
 }
 
 namespace {

@@ -22,6 +22,9 @@ struct CliContext {
 // stderr once and reads what is there.
 core::run_manager::RunManager open_manager(const CliContext& ctx, bool reconcile = true);
 
+// A run id, unique prefix or name; CliError kCliNotFound otherwise.
+std::string resolve_or_throw(core::run_manager::RunManager& manager, const std::string& key);
+
 nlohmann::json run_to_json(const core::registry::RunRecord& run);
 nlohmann::json checkpoint_to_json(const core::registry::CheckpointRecord& c);
 

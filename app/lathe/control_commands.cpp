@@ -18,14 +18,6 @@ using core::run_manager::RunManager;
 
 namespace {
 
-std::string resolve_or_throw(RunManager& manager, const std::string& key) {
-    try {
-        return manager.resolve(key);
-    } catch (const core::Error& e) {
-        throw CliError(kCliNotFound, e.what());
-    }
-}
-
 // Tags and notes live in lathe-run.json too, so that a rebuilt registry keeps them.
 void save_metadata(RunManager& manager, const std::string& id) {
     const RunRecord run = manager.registry().get_run(id);

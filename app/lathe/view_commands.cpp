@@ -23,14 +23,6 @@ using core::run_manager::RunManager;
 
 namespace {
 
-std::string resolve_or_throw(RunManager& manager, const std::string& key) {
-    try {
-        return manager.resolve(key);
-    } catch (const core::Error& e) {
-        throw CliError(kCliNotFound, e.what());
-    }
-}
-
 std::string optional_number(const std::optional<double>& v) {
     return v ? format_number(*v) : "-";
 }

@@ -1,8 +1,8 @@
 #include "core/trainer/adafactor.h"
 
 #include <cmath>
-#include <sstream>
-#include <type_traits>
+
+#include "core/trainer/optimizer_state_key.h"
 
 namespace lathe::core::trainer {
 
@@ -10,19 +10,6 @@ namespace {
 
 torch::Tensor rms(const torch::Tensor& t) {
     return t.norm(2) / std::sqrt(static_cast<double>(t.numel()));
-}
-
-// libtorch 1.x keys optimizer state by the TensorImpl address printed as a string, 2.x by the
-// address itself.
-template <typename Map>
-typename Map::key_type key_of(const Map&, const torch::Tensor& p) {
-    if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
-        std::ostringstream out;
-        out << p.unsafeGetTensorImpl();
-        return out.str();
-    } else {
-        return p.unsafeGetTensorImpl();
-    }
 }
 
 }  // namespace
@@ -47,7 +34,7 @@ torch::Tensor Adafactor::step(LossClosure closure) {
             const torch::Tensor grad = p.grad().to(torch::kFloat32);
             const bool factored = grad.dim() >= 2;
             const bool first_moment = o.beta1().has_value();
-            auto& slot = state_[key_of(state_, p)];
+            auto& slot = state_[optimizer_state_key(state_, p)];
             if (!slot) {
                 auto s = std::make_unique<AdafactorParamState>();
                 if (first_moment)

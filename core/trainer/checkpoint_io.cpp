@@ -4,10 +4,9 @@
 #include <torch/serialize.h>
 
 #include <fstream>
-#include <sstream>
-#include <type_traits>
 
 #include "core/trainer/adafactor.h"
+#include "core/trainer/optimizer_state_key.h"
 #include "core/util/error.h"
 #include "core/util/file_io.h"
 
@@ -23,19 +22,6 @@ void write_bytes(const std::string& path, const std::vector<char>& bytes) {
 std::vector<char> read_bytes(const std::string& path) {
     const std::string s = util::read_file(path);
     return {s.begin(), s.end()};
-}
-
-// libtorch 1.x keys optimizer state by the TensorImpl address printed as a string, 2.x by the
-// address itself.
-template <typename Map>
-typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
-    if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
-        std::ostringstream out;
-        out << p.unsafeGetTensorImpl();
-        return out.str();
-    } else {
-        return p.unsafeGetTensorImpl();
-    }
 }
 
 c10::impl::GenericDict make_dict() {
@@ -55,7 +41,7 @@ void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::s
         const auto* sgd = dynamic_cast<const torch::optim::SGDOptions*>(&group.options());
         const auto* adafactor = dynamic_cast<const AdafactorOptions*>(&group.options());
         for (const auto& p : group.params()) {
-            auto it = optimizer.state().find(state_key(optimizer.state(), p));
+            auto it = optimizer.state().find(optimizer_state_key(optimizer.state(), p));
             if (it != optimizer.state().end() && adamw) {
                 const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
                 auto entry = make_dict();
@@ -180,7 +166,7 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
                 s->exp_avg(exp_avg.to(p.device(), p.scalar_type()).clone());
                 s->exp_avg_sq(
                     entry.at("exp_avg_sq").toTensor().to(p.device(), p.scalar_type()).clone());
-                optimizer.state()[state_key(optimizer.state(), p)] = std::move(s);
+                optimizer.state()[optimizer_state_key(optimizer.state(), p)] = std::move(s);
             } else if (dynamic_cast<AdafactorOptions*>(&group.options())) {
                 auto s = std::make_unique<AdafactorParamState>();
                 auto tensor = [&](const char* name) {
@@ -199,13 +185,13 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
                     throw Error(path + ": Adafactor state of parameter " + std::to_string(index) +
                                 " has no second moment");
                 }
-                optimizer.state()[state_key(optimizer.state(), p)] = std::move(s);
+                optimizer.state()[optimizer_state_key(optimizer.state(), p)] = std::move(s);
             } else if (dynamic_cast<torch::optim::SGDOptions*>(&group.options())) {
                 auto s = std::make_unique<torch::optim::SGDParamState>();
                 auto buffer = entry.at("momentum_buffer");
                 if (buffer.isTensor())
                     s->momentum_buffer(buffer.toTensor().to(p.device()).clone());
-                optimizer.state()[state_key(optimizer.state(), p)] = std::move(s);
+                optimizer.state()[optimizer_state_key(optimizer.state(), p)] = std::move(s);
             }
             ++index;
         }
