@@ -12,21 +12,6 @@
 namespace lathe::core::events {
 namespace {
 
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
-
 bool blank(const std::string& line) {
     return line.find_first_not_of(" \t\r") == std::string::npos;
 }
@@ -41,25 +26,52 @@ bool is_event(const nlohmann::json& j) {
     return seq != j.end() && seq->is_number_integer() && type != j.end() && type->is_string();
 }
 
+util::UniqueFd open_events(const std::string& path, std::uint64_t offset,
+                           std::vector<std::string>& errors) {
+    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid())
+        throw Error(path + ": cannot open events: " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        throw Error(path + ": cannot stat events: " + std::strerror(errno));
+    if (static_cast<std::uint64_t>(st.st_size) < offset) {
+        errors.push_back(path + ": holds " + std::to_string(st.st_size) +
+                         " bytes, fewer than the offset " + std::to_string(offset) +
+                         " already read: the file was replaced or cut");
+        return util::UniqueFd();
+    }
+    return fd;
+}
+
+std::optional<nlohmann::json> parse_event_line(std::string_view line, const std::string& path,
+                                               std::int64_t line_number, std::uint64_t line_offset,
+                                               std::vector<std::string>& errors) {
+    const std::string where =
+        path + ":" + std::to_string(line_number) + " (byte " + std::to_string(line_offset) + "): ";
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(line.data(), line.data() + line.size());
+    } catch (const nlohmann::json::parse_error& e) {
+        errors.push_back(where + "not JSON: " + e.what());
+        return std::nullopt;
+    }
+    if (!is_event(j)) {
+        errors.push_back(where +
+                         "not an event: needs a JSON object with an integer \"seq\" and a "
+                         "string \"type\"");
+        return std::nullopt;
+    }
+    return j;
+}
+
 ReadResult read_events(const std::string& path, std::uint64_t offset, std::size_t max_events,
                        std::int64_t first_line) {
     ReadResult result;
     result.next_offset = offset;
     result.next_line = first_line;
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-        throw Error(path + ": cannot open events: " + std::strerror(errno));
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
-        throw Error(path + ": cannot stat events: " + std::strerror(errno));
-    }
-    if (static_cast<std::uint64_t>(st.st_size) < offset) {
-        result.errors.push_back(path + ": holds " + std::to_string(st.st_size) +
-                                " bytes, fewer than the offset " + std::to_string(offset) +
-                                " already read: the file was replaced or cut");
+    const util::UniqueFd fd = open_events(path, offset, result.errors);
+    if (!fd.valid())
         return result;
-    }
 
     // `pending` holds bytes read from the file; those before `start` are consumed lines (dropped
     // only when reading more, so that taking a line never shifts the rest of the buffer).
@@ -100,22 +112,10 @@ ReadResult read_events(const std::string& path, std::uint64_t offset, std::size_
         result.next_line += 1;
         if (blank(line))
             continue;
-        const std::string where =
-            path + ":" + std::to_string(number) + " (byte " + std::to_string(line_offset) + "): ";
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::parse_error& e) {
-            result.errors.push_back(where + "not JSON: " + e.what());
+        auto event = parse_event_line(line, path, number, line_offset, result.errors);
+        if (!event)
             continue;
-        }
-        if (!is_event(j)) {
-            result.errors.push_back(where +
-                                    "not an event: needs a JSON object with an integer \"seq\" "
-                                    "and a string \"type\"");
-            continue;
-        }
-        result.events.push_back(std::move(j));
+        result.events.push_back(std::move(*event));
     }
     return result;
 }

@@ -2,10 +2,14 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "core/util/unique_fd.h"
 
 namespace lathe::core::events {
 
@@ -28,6 +32,18 @@ struct ReadResult {
 ReadResult read_events(const std::string& path, std::uint64_t offset,
                        std::size_t max_events = std::numeric_limits<std::size_t>::max(),
                        std::int64_t first_line = 1);
+
+// For readers that scan events.jsonl their own way (the registry's batch reader), the two steps
+// read_events is made of, with its words:
+// - the file opened for reading from `offset`; an invalid descriptor, with the "replaced or cut"
+//   note added to `errors`, when the file is shorter than `offset`. Throws Error naming the path.
+util::UniqueFd open_events(const std::string& path, std::uint64_t offset,
+                           std::vector<std::string>& errors);
+// - one complete, non-blank line: its event, or nullopt with the note read_events reports
+//   ("PATH:LINE (byte OFFSET): not JSON: ..." or "...: not an event: ...") added to `errors`.
+std::optional<nlohmann::json> parse_event_line(std::string_view line, const std::string& path,
+                                               std::int64_t line_number, std::uint64_t line_offset,
+                                               std::vector<std::string>& errors);
 
 // Whether `j` has the shape of an event (an object with an integer seq and a string type).
 bool is_event(const nlohmann::json& j);

@@ -1,7 +1,5 @@
 #include "core/registry/event_batch.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,21 +13,6 @@ namespace lathe::core::registry {
 namespace {
 
 namespace ev = lathe::core::events;
-
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 bool blank(std::string_view line) {
     return line.find_first_not_of(" \t\r") == std::string_view::npos;
@@ -56,19 +39,9 @@ void read_event_batch(const std::string& path, std::uint64_t offset, std::size_t
     batch.errors.clear();
     batch.next_offset = offset;
     batch.next_line = first_line;
-    // Opening, the size check and their words are read_events'.
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0)
-        throw Error(path + ": cannot open events: " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0)
-        throw Error(path + ": cannot stat events: " + std::strerror(errno));
-    if (static_cast<std::uint64_t>(st.st_size) < offset) {
-        batch.errors.push_back(path + ": holds " + std::to_string(st.st_size) +
-                               " bytes, fewer than the offset " + std::to_string(offset) +
-                               " already read: the file was replaced or cut");
+    const util::UniqueFd fd = ev::open_events(path, offset, batch.errors);
+    if (!fd.valid())
         return;
-    }
 
     std::string& text = batch.text;
     std::size_t line_start = 0;  // in `text`, of the first line not consumed yet
@@ -121,25 +94,13 @@ void read_event_batch(const std::string& path, std::uint64_t offset, std::size_t
                 continue;
             }
         }
-        // The DOM path, word for word read_events'.
-        const std::string where =
-            path + ":" + std::to_string(number) + " (byte " + std::to_string(line_offset) + "): ";
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(line.data(), line.data() + line.size());
-        } catch (const nlohmann::json::parse_error& e) {
-            batch.errors.push_back(where + "not JSON: " + e.what());
+        // The DOM path: read_events' own.
+        auto j = ev::parse_event_line(line, path, number, line_offset, batch.errors);
+        if (!j)
             continue;
-        }
-        if (!ev::is_event(j)) {
-            batch.errors.push_back(where +
-                                   "not an event: needs a JSON object with an integer \"seq\" "
-                                   "and a string \"type\"");
-            continue;
-        }
         BatchEvent& event = batch.events.emplace_back();
-        event.seq = j["seq"].get<std::int64_t>();
-        event.dom = std::move(j);
+        event.seq = (*j)["seq"].get<std::int64_t>();
+        event.dom = std::move(*j);
     }
 }
 
