@@ -11,6 +11,7 @@
 #include "app/lathe/commands.h"
 #include "app/lathe/exit_codes.h"
 #include "app/lathe/table.h"
+#include "core/launch/probe.h"
 #include "core/util/error.h"
 
 namespace fs = std::filesystem;
@@ -217,6 +218,14 @@ bool drain(const fs::path& path, std::uint64_t& offset, std::ostream& out) {
     return true;
 }
 
+bool trainer_alive(const std::string& run_dir) {
+    try {
+        return core::launch::probe(run_dir).trainer_alive;
+    } catch (const core::Error&) {
+        return false;  // a malformed record: nothing more will come from it
+    }
+}
+
 }  // namespace
 
 int logs_command(const CliContext& ctx, const std::string& key, bool follow,
@@ -250,7 +259,9 @@ int logs_command(const CliContext& ctx, const std::string& key, bool follow,
             last_reconcile = now;
             manager.reconcile();
             const auto status = manager.registry().get_run(id).status;
-            if (core::registry::is_terminal(status) && !pump()) {
+            // The final event is ingested before the trainer has flushed its last output and
+            // exited: follow until the process is gone too.
+            if (core::registry::is_terminal(status) && !trainer_alive(run.run_dir) && !pump()) {
                 std::cerr << "lathe: run " << id << " " << core::registry::to_string(status)
                           << "\n";
                 return kCliSuccess;
