@@ -1,6 +1,7 @@
 // lathe-train: the headless worker every Lathe run executes. With no arguments it trains the
 // embedded default (docs/lathe-train.md).
 #include <CLI/CLI.hpp>
+#include <torch/version.h>
 
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "core/training_args/validate.h"
 #include "core/util/error.h"
 #include "core/util/file_io.h"
+#include "core/util/version.h"
 
 namespace fs = std::filesystem;
 using namespace lathe;
@@ -132,6 +134,9 @@ int main(int argc, char** argv) {
                  "Validate config and data, load the model, print the plan; train nothing");
     app.add_flag("--print-schema", cli.print_schema, "Print the TrainingArguments schema as JSON");
     app.add_flag("--no-progress", cli.no_progress, "No progress bar on the terminal");
+    // Hosts view and remote runs check the worker on a node with this line.
+    app.set_version_flag("--version", std::string("lathe-train ") + core::util::kLatheVersion +
+                                          " (libtorch " + TORCH_VERSION + ")");
     app.allow_extras();
     try {
         app.parse(argc, argv);

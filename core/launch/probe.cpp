@@ -55,4 +55,30 @@ void send_to_trainer(const std::string& run_dir, int signal) {
     }
 }
 
+nlohmann::json to_json(const ProcessState& state) {
+    nlohmann::json j;
+    j["supervisor"] = state.supervisor ? to_json(*state.supervisor) : nlohmann::json(nullptr);
+    j["supervisor_alive"] = state.supervisor_alive;
+    j["trainer_alive"] = state.trainer_alive;
+    j["exit"] = state.exit ? to_json(*state.exit) : nlohmann::json(nullptr);
+    return j;
+}
+
+ProcessState process_state_from_json(const nlohmann::json& j, const std::string& source) {
+    if (!j.is_object() || !j.contains("supervisor_alive") || !j.contains("trainer_alive") ||
+        !j.at("supervisor_alive").is_boolean() || !j.at("trainer_alive").is_boolean()) {
+        throw Error(source + ": not a process state (supervisor_alive and trainer_alive missing)");
+    }
+    ProcessState state;
+    state.supervisor_alive = j.at("supervisor_alive").get<bool>();
+    state.trainer_alive = j.at("trainer_alive").get<bool>();
+    if (j.contains("supervisor") && !j.at("supervisor").is_null()) {
+        state.supervisor = supervisor_record_from_json(j.at("supervisor"), source + ": supervisor");
+    }
+    if (j.contains("exit") && !j.at("exit").is_null()) {
+        state.exit = exit_record_from_json(j.at("exit"), source + ": exit");
+    }
+    return state;
+}
+
 }  // namespace lathe::core::launch

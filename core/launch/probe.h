@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/launch/records.h"
 
 namespace lathe::core::launch {
@@ -27,6 +29,11 @@ bool is_same_process_alive(pid_t pid, std::uint64_t start_ticks, const std::stri
 // Reads supervisor.json and lathe-train.exit.json from `run_dir` and checks both processes.
 // Throws Error naming the file when a record is malformed.
 ProcessState probe(const std::string& run_dir);
+
+// ProcessState as `lathe-supervisor --probe` prints it, and back (remote runs are probed on
+// their node). process_state_from_json throws Error naming `source` and the field.
+nlohmann::json to_json(const ProcessState& state);
+ProcessState process_state_from_json(const nlohmann::json& j, const std::string& source);
 
 // Sends `signal` to the run's trainer, only while probe() says it is alive (so a reused pid is
 // never signalled). Throws Error "run DIR: the trainer process is not running" otherwise, and

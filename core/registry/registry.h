@@ -88,6 +88,12 @@ class Registry {
     // first queued run into `starting` and returns its id. Processes racing here never both win.
     std::optional<std::string> claim_next_queued(const std::string& target);
 
+    // Hosts added by hand (remote/hosts/ defines `spec`); by name.
+    void put_host(const std::string& name, const nlohmann::json& spec);
+    std::optional<nlohmann::json> find_host(const std::string& name) const;
+    std::vector<std::pair<std::string, nlohmann::json>> list_hosts() const;
+    bool remove_host(const std::string& name);  // false when there was none
+
     // The run's integer key; throws "no run 'ID' in PATH".
     std::int64_t run_key(const std::string& id) const;
     // For ingestion, which writes in its own transactions.

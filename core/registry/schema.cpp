@@ -147,6 +147,15 @@ CREATE TABLE metric_chunks (
 ) WITHOUT ROWID;
 )sql",
          move_metrics_into_chunks},
+        // v5: remote hosts added by hand (remote/hosts/): the SSH target and the worker's
+        // settings as JSON, never a secret.
+        {R"sql(
+CREATE TABLE hosts (
+    name TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    added_at REAL NOT NULL
+) WITHOUT ROWID;
+)sql"},
     };
     return steps;
 }

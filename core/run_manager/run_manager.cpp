@@ -160,6 +160,22 @@ RunRecord RunManager::submit(const PreparedRun& prepared, const SubmitOptions& o
 
 void RunManager::start(const std::string& id) {
     const RunRecord run = registry_.get_run(id);
+    if (run.target != "local") {
+        try {
+            if (!launcher_)
+                throw Error("run " + id + " targets " + run.target +
+                            ", and this program cannot reach other machines");
+            launcher_->start(run);
+        } catch (const Error& e) {
+            registry::RunUpdate update;
+            update.status = RunStatus::failed;
+            update.failure_reason = std::string("could not start: ") + e.what();
+            update.ended_at = now_seconds();
+            registry_.update_run(id, update);
+            throw;
+        }
+        return;
+    }
     launch::LaunchSpec spec;
     spec.supervisor_program = paths_.supervisor_program;
     spec.run_dir = run.run_dir;
@@ -172,9 +188,8 @@ void RunManager::start(const std::string& id) {
                     run.id,
                     "--no-progress"};
     if (!paths_.lathe_program.empty()) {
-        spec.then_command = {paths_.lathe_program, "--registry", paths_.registry_path,
-                             "--runs-dir",         paths_.runs_root,     "runs",
-                             "_after-exit",        run.id};
+        spec.then_command = {paths_.lathe_program, "--registry", paths_.registry_path, "--runs-dir",
+                             paths_.runs_root,     "runs",       "_after-exit",        run.id};
     }
     try {
         const auto launched = launch::start_detached(spec);
@@ -210,14 +225,19 @@ void RunManager::kick_queue(const std::string& target, ReconcileReport* report) 
     }
 }
 
-void RunManager::settle(const RunRecord& before, ReconcileReport* report) {
+void RunManager::apply_process_state(const std::string& id, const launch::ProcessState& state,
+                                     ReconcileReport* report) {
+    settle(registry_.get_run(id), state, report);
+}
+
+void RunManager::settle(const RunRecord& before, const launch::ProcessState& state,
+                        ReconcileReport* report) {
     if (fs::exists(events_path(before))) {
         const auto result = registry::ingest_events(registry_, before.id, events_path(before));
         for (const auto& e : result.errors)
             report->notes.push_back(before.id + ": " + e);
     }
     const RunRecord run = registry_.get_run(before.id);
-    const auto state = launch::probe(run.run_dir);
     const bool stop_requested = fs::exists(fs::path(run.run_dir) / kStopRequestedFile);
     const bool kill_requested = fs::exists(fs::path(run.run_dir) / kKillRequestedFile);
 
@@ -296,7 +316,7 @@ void RunManager::reconcile_locked(ReconcileReport* report) {
         const bool exit_unknown = registry::is_terminal(run.status) && !run.exit_code &&
                                   run.ended_at && *run.ended_at > recent;
         if (is_live(run.status) || exit_unknown)
-            settle(run, report);
+            settle(run, launch::probe(run.run_dir), report);
     }
     for (const auto& target : targets)
         kick_queue(target, report);
@@ -318,14 +338,14 @@ void RunManager::stop(const std::string& id) {
     if (!is_live(run.status))
         throw Error("run " + id + " is " + registry::to_string(run.status) + "; nothing to stop");
     touch(fs::path(run.run_dir) / kStopRequestedFile);
-    launch::send_to_trainer(run.run_dir, SIGTERM);
+    send_signal(run, SIGTERM);
 }
 
 void RunManager::save_now(const std::string& id) {
     const RunRecord run = registry_.get_run(id);
     if (!is_live(run.status))
         throw Error("run " + id + " is " + registry::to_string(run.status) + "; it cannot save");
-    launch::send_to_trainer(run.run_dir, SIGUSR1);
+    send_signal(run, SIGUSR1);
 }
 
 void RunManager::kill(const std::string& id) {
@@ -333,7 +353,18 @@ void RunManager::kill(const std::string& id) {
     if (!is_live(run.status))
         throw Error("run " + id + " is " + registry::to_string(run.status) + "; nothing to kill");
     touch(fs::path(run.run_dir) / kKillRequestedFile);
-    launch::send_to_trainer(run.run_dir, SIGKILL);
+    send_signal(run, SIGKILL);
+}
+
+void RunManager::send_signal(const RunRecord& run, int signal) {
+    if (run.target == "local") {
+        launch::send_to_trainer(run.run_dir, signal);
+        return;
+    }
+    if (!launcher_)
+        throw Error("run " + run.id + " runs on " + run.target +
+                    ", and this program cannot reach other machines");
+    launcher_->signal(run, signal);
 }
 
 std::string RunManager::output_dir(const RunRecord& run) const {

@@ -1,12 +1,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/launch/probe.h"
 #include "core/registry/registry.h"
 #include "core/run_manager/lathe_paths.h"
 #include "core/run_manager/run_preparation.h"
@@ -37,6 +39,17 @@ struct RebuildReport {
     std::vector<std::string> notes;  // folders skipped and why
 };
 
+// Starts and signals runs on targets other than "local" ("ssh:HOST": remote/runs/ provides it;
+// core cannot reach a network). The run directory of such a run is the local mirror that the
+// launcher keeps up to date (events.jsonl, logs); its processes live on the node.
+class TargetLauncher {
+  public:
+    virtual ~TargetLauncher() = default;
+    // Starts a run registered as starting; throws Error naming the host on failure.
+    virtual void start(const registry::RunRecord& run) = 0;
+    virtual void signal(const registry::RunRecord& run, int signal) = 0;
+};
+
 // Everything the CLI and the studio do to local runs. A run directory is the truth (run.json,
 // lathe-run.json, events.jsonl, supervisor.json, lathe-train.exit.json); the registry indexes
 // it. Every method that changes a run writes the directory first, then the registry, so that a
@@ -63,6 +76,17 @@ class RunManager {
     // when another process holds it, only reads (report.ingested = false). `wait_for_lock_ms`
     // > 0 waits that long for the lock.
     ReconcileReport reconcile(int wait_for_lock_ms = 0);
+
+    // Who starts and signals runs whose target is not "local".
+    void set_target_launcher(std::shared_ptr<TargetLauncher> launcher) {
+        launcher_ = std::move(launcher);
+    }
+
+    // What reconcile() does for one live local run, with the process state given: for runs on
+    // other machines, whose state is probed there. Ingests the run directory's events.jsonl
+    // first. Needs the ingestion lock like reconcile().
+    void apply_process_state(const std::string& id, const launch::ProcessState& state,
+                             ReconcileReport* report);
 
     // Signals: stop = SIGTERM (checkpoint, then exit), save = SIGUSR1, kill = SIGKILL.
     // Stopping a queued run cancels it.
@@ -108,12 +132,15 @@ class RunManager {
   private:
     void start(const std::string& id);
     void kick_queue(const std::string& target, ReconcileReport* report);
-    void settle(const registry::RunRecord& run, ReconcileReport* report);
+    void settle(const registry::RunRecord& run, const launch::ProcessState& state,
+                ReconcileReport* report);
+    void send_signal(const registry::RunRecord& run, int signal);
     void reconcile_locked(ReconcileReport* report);
     void register_from_directory(const std::string& run_dir, RebuildReport* report);
 
     LathePaths paths_;
     registry::Registry registry_;
+    std::shared_ptr<TargetLauncher> launcher_;
 };
 
 }  // namespace lathe::core::run_manager

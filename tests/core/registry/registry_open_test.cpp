@@ -215,7 +215,7 @@ TEST(RegistryOpen, RefusesNewerSchema) {
     sqlite::Database::open(path, {}).exec("PRAGMA user_version = 7");
     EXPECT_EQ(error_of([&] { Registry::open({path}); }),
               path +
-                  ": registry schema version 7 is newer than this Lathe (4); upgrade Lathe or use "
+                  ": registry schema version 7 is newer than this Lathe (5); upgrade Lathe or use "
                   "another --registry");
 }
 
