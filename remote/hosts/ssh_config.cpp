@@ -149,7 +149,9 @@ void collect_aliases(const ConfigLines& lines, std::vector<std::string>& aliases
     }
 }
 
-const passwd* local_account() { return ::getpwuid(::getuid()); }
+const passwd* local_account() {
+    return ::getpwuid(::getuid());
+}
 
 std::string local_user() {
     if (const passwd* pw = local_account()) {
@@ -201,22 +203,45 @@ std::string expand_percent(const std::string& value, const SshConfigHost& host) 
         }
         char token = value[++i];
         switch (token) {
-            case '%': out += '%'; break;
-            case 'd': out += home_dir(); break;
-            case 'u': out += local_user(); break;
-            case 'h': out += host.hostname; break;
-            case 'r': out += host.user; break;
-            case 'n': out += host.alias; break;
-            case 'p': out += std::to_string(host.port); break;
-            case 'i': out += std::to_string(::getuid()); break;
-            case 'j': out += host.proxy_jump; break;
-            case 'l': out += local_hostname(); break;
+            case '%':
+                out += '%';
+                break;
+            case 'd':
+                out += home_dir();
+                break;
+            case 'u':
+                out += local_user();
+                break;
+            case 'h':
+                out += host.hostname;
+                break;
+            case 'r':
+                out += host.user;
+                break;
+            case 'n':
+                out += host.alias;
+                break;
+            case 'p':
+                out += std::to_string(host.port);
+                break;
+            case 'i':
+                out += std::to_string(::getuid());
+                break;
+            case 'j':
+                out += host.proxy_jump;
+                break;
+            case 'l':
+                out += local_hostname();
+                break;
             case 'L': {
                 std::string name = local_hostname();
                 out += name.substr(0, name.find('.'));
                 break;
             }
-            default: out += '%'; out += token; break;
+            default:
+                out += '%';
+                out += token;
+                break;
         }
     }
     return out;
@@ -226,7 +251,8 @@ std::string expand_percent(const std::string& value, const SshConfigHost& host) 
 std::string expand_hostname(const std::string& value, const std::string& alias) {
     std::string out;
     for (std::size_t i = 0; i < value.size(); ++i) {
-        if (value[i] == '%' && i + 1 < value.size() && (value[i + 1] == 'h' || value[i + 1] == '%')) {
+        if (value[i] == '%' && i + 1 < value.size() &&
+            (value[i + 1] == 'h' || value[i + 1] == '%')) {
             out += value[++i] == 'h' ? alias : "%";
         } else {
             out += value[i];
@@ -298,6 +324,8 @@ std::optional<SshConfigHost> resolve_config_host(const std::string& path,
     return resolve(*lines, alias).first;
 }
 
-std::string default_ssh_config_path() { return home_dir() + "/.ssh/config"; }
+std::string default_ssh_config_path() {
+    return home_dir() + "/.ssh/config";
+}
 
 }  // namespace lathe::remote::hosts

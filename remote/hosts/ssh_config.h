@@ -33,8 +33,7 @@ std::vector<SshConfigHost> list_config_hosts(const std::string& path);
 // The same resolution for any name, including names only patterns match (`Host *.cluster`):
 // ssh connects to any name, with defaults where the file says nothing. nullopt only when the
 // file does not exist.
-std::optional<SshConfigHost> resolve_config_host(const std::string& path,
-                                                 const std::string& alias);
+std::optional<SshConfigHost> resolve_config_host(const std::string& path, const std::string& alias);
 
 // $HOME/.ssh/config.
 std::string default_ssh_config_path();

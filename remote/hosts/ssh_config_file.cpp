@@ -51,7 +51,9 @@ std::optional<std::string> read_text(const std::string& path) {
     return text;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 std::string lower(std::string s) {
     for (char& c : s) {
@@ -80,9 +82,9 @@ std::vector<std::string> split_args(const std::string& s, const std::string& sou
             if (quote == 0 && is_space(c)) {
                 break;
             }
-            bool escapable = i + 1 < s.size() &&
-                             (s[i + 1] == '\\' || s[i + 1] == '"' || s[i + 1] == '\'' ||
-                              (quote == 0 && s[i + 1] == ' '));
+            bool escapable =
+                i + 1 < s.size() && (s[i + 1] == '\\' || s[i + 1] == '"' || s[i + 1] == '\'' ||
+                                     (quote == 0 && s[i + 1] == ' '));
             if (c == '\\' && escapable) {
                 arg += s[++i];
             } else if (quote == 0 && (c == '"' || c == '\'')) {
@@ -101,9 +103,8 @@ std::vector<std::string> split_args(const std::string& s, const std::string& sou
 }
 
 bool is_known(const std::string& keyword) {
-    static const char* const kKnown[] = {"host",         "match", "include",   "hostname", "user",
-                                         "port",         "identityfile", "proxyjump",
-                                         "proxycommand"};
+    static const char* const kKnown[] = {"host", "match",        "include",   "hostname",    "user",
+                                         "port", "identityfile", "proxyjump", "proxycommand"};
     return std::any_of(std::begin(kKnown), std::end(kKnown),
                        [&](const char* k) { return keyword == k; });
 }
@@ -114,8 +115,8 @@ ConfigLines parse(const std::string& path, const std::string& text, const std::s
 std::vector<ConfigLines> read_include(const ConfigLine& line, const std::string& include_dir,
                                       int depth) {
     if (depth >= kMaxIncludeDepth) {
-        throw Error(line.source + ": Include nested more than " +
-                    std::to_string(kMaxIncludeDepth) + " deep (a loop?)");
+        throw Error(line.source + ": Include nested more than " + std::to_string(kMaxIncludeDepth) +
+                    " deep (a loop?)");
     }
     std::vector<ConfigLines> files;
     for (const std::string& arg : line.args) {

@@ -17,8 +17,8 @@ struct ConfigLine {
     LineKind kind = LineKind::Setting;
     std::string keyword;  // lower case
     std::vector<std::string> args;
-    std::string source;                  // "path:line"
-    std::vector<ConfigLines> included;   // Include: one entry per file its globs matched
+    std::string source;                 // "path:line"
+    std::vector<ConfigLines> included;  // Include: one entry per file its globs matched
 };
 
 // The lines of `path` and of every file it includes; nullopt when `path` does not exist. Relative

@@ -151,6 +151,12 @@ void authenticate(ssh_session session, const std::string& label, const SshTarget
         }
         tried.push_back(prompts.password ? "password" : "password (not asked)");
     }
+    if (ssh_is_connected(session) == 0) {
+        // Refused because the connection broke mid-handshake, not by the server: try again.
+        throw SshError(SshError::Kind::disconnected,
+                       "host " + label + ": connection lost during authentication (" +
+                           ssh_get_error(session) + ")");
+    }
     std::string tried_text;
     for (const auto& t : tried) {
         tried_text += (tried_text.empty() ? "" : ", ") + t;

@@ -14,6 +14,10 @@ namespace {
 std::string fingerprint_of(ssh_session session, const std::string& label) {
     ssh_key key = nullptr;
     if (ssh_get_server_publickey(session, &key) != SSH_OK) {
+        if (ssh_is_connected(session) == 0) {
+            throw SshError(SshError::Kind::disconnected,
+                           "host " + label + ": connection lost during the handshake");
+        }
         throw SshError(
             SshError::Kind::remote_failure,
             "host " + label + ": the server sent no host key: " + ssh_get_error(session));
@@ -56,6 +60,10 @@ std::string verify_host_key(ssh_session session, const std::string& label,
             break;
         case SSH_KNOWN_HOSTS_ERROR:
         default:
+            if (ssh_is_connected(session) == 0) {
+                throw SshError(SshError::Kind::disconnected,
+                               "host " + label + ": connection lost during the handshake");
+            }
             throw SshError(SshError::Kind::remote_failure,
                            "host " + label + ": cannot check the host key against " +
                                known_hosts_path + ": " + ssh_get_error(session));

@@ -3,6 +3,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>  // ssh_send_keepalive, which clients may send too
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -136,7 +137,9 @@ std::unique_ptr<Session> Session::connect(const SshTarget& target, const Prompts
     authenticate(s, self->label_, target, prompts);
     // Relative remote paths start in the home directory; knowing it makes them absolute.
     std::string home =
-        self->run_checked("printf '%s' \"$HOME\"", "read $HOME", target.connect_timeout_ms);
+        // A login shell may take seconds to start (conda or pyenv in .bashrc): not a dead host.
+        self->run_checked("printf '%s' \"$HOME\"", "read $HOME",
+                          std::max(target.connect_timeout_ms, 30000));
     self->home_ = home;
     return self;
 }
@@ -226,6 +229,11 @@ CommandResult Session::run(const std::string& command_line, int timeout_ms,
         result.err.append(buffer, static_cast<std::size_t>(e));
     }
     result.exit_status = ssh_channel_get_exit_status(channel);
+    if (result.exit_status < 0 && !connected()) {
+        // The output ended because the connection did, not because the command finished.
+        throw SshError(SshError::Kind::disconnected,
+                       "host " + label_ + ": connection lost while a command ran");
+    }
     return result;
 }
 

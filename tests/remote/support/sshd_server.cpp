@@ -151,7 +151,11 @@ void SshdServer::start() {
             << "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
             << "PermitRootLogin prohibit-password\n"
             << "Subsystem sftp internal-sftp\n"
-            << "MaxStartups 200\nMaxSessions 100\nLogLevel VERBOSE\n";
+            << "MaxStartups 200\nMaxSessions 100\nLogLevel VERBOSE\n"
+            // bash sources ~/.bashrc for commands run over SSH. On developer machines whose
+            // .bashrc runs `pyenv rehash`, a connection killed mid-rehash leaves its lock file
+            // and every later command would wait 60 s for it.
+            << "SetEnv PYENV_REHASH_TIMEOUT=0\n";
     }
     std::ofstream known(known_hosts());
     const std::string host_pub = read_text(dir_ / "host_ed25519.pub");

@@ -1,0 +1,181 @@
+#include "remote/runs/remote_sync.h"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <thread>
+
+#include "core/launch/probe.h"
+#include "core/registry/ingest.h"
+#include "core/registry/ingest_lock.h"
+#include "core/util/error.h"
+#include "remote/runs/file_mirror.h"
+#include "remote/runs/remote_run_files.h"
+#include "remote/ssh/shell_quote.h"
+#include "remote/ssh/ssh_error.h"
+
+namespace fs = std::filesystem;
+
+namespace lathe::remote::runs {
+
+namespace {
+
+using core::registry::RunRecord;
+using core::registry::RunStatus;
+
+bool is_live(RunStatus s) {
+    return s == RunStatus::starting || s == RunStatus::running;
+}
+
+core::launch::ProcessState probe_on_node(ssh::Session& session, const RemoteRunLocation& location) {
+    const std::string out =
+        session.run_checked(location.supervisor_command + " " +
+                                ssh::shell_command({"--probe", location.remote_run_dir}),
+                            "probe the run in " + location.remote_run_dir, 30000);
+    try {
+        return core::launch::process_state_from_json(nlohmann::json::parse(out),
+                                                     session.label() + ": --probe");
+    } catch (const nlohmann::json::exception& e) {
+        throw core::Error("host " + session.label() + ": --probe printed no JSON: " + e.what());
+    }
+}
+
+void mirror_files(ssh::SftpClient& sftp, const RemoteRunLocation& location, const RunRecord& run,
+                  RemoteSyncReport& report) {
+    for (const char* name : kMirroredFiles) {
+        const auto result = mirror_append_only(sftp, location.remote_run_dir + "/" + name,
+                                               (fs::path(run.run_dir) / name).string());
+        report.bytes_fetched += result.bytes_appended;
+    }
+}
+
+void sync_one(core::run_manager::RunManager& manager, SessionPool& pool,
+              const HostResolver& resolve, const RunRecord& run, bool probe,
+              RemoteSyncReport& report) {
+    const RemoteRunLocation location = read_remote_location(run.run_dir);
+    const RemoteHost host = resolve(location.host);
+    try {
+        auto& connection = pool.get(host);
+        mirror_files(*connection.sftp, location, run, report);
+        core::run_manager::ReconcileReport applied;
+        if (probe) {
+            const core::launch::ProcessState state = probe_on_node(*connection.session, location);
+            if (!state.trainer_alive) {
+                mirror_files(*connection.sftp, location, run, report);
+            }
+            manager.apply_process_state(run.id, state, &applied);
+            report.probed[run.id] = state;
+        } else {
+            const std::string events = (fs::path(run.run_dir) / "events.jsonl").string();
+            if (fs::exists(events)) {
+                for (const auto& e :
+                     core::registry::ingest_events(manager.registry(), run.id, events).errors) {
+                    applied.notes.push_back(run.id + ": " + e);
+                }
+            }
+        }
+        for (const auto& note : applied.notes) {
+            report.notes.push_back(note);
+        }
+        ++report.runs_synced;
+    } catch (const ssh::SshError& e) {
+        pool.drop(host.name);
+        report.problems.push_back({host.name, e.what(), e.kind()});
+    }
+}
+
+bool wants_sync(const RunRecord& run) {
+    if (host_of_target(run.target).empty() || run.kind != "lathe" ||
+        !fs::exists(fs::path(run.run_dir) / kRemoteRunFile)) {
+        return false;
+    }
+    const double hour_ago =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
+        3600.0;
+    const bool exit_unknown = core::registry::is_terminal(run.status) && !run.exit_code &&
+                              run.ended_at && *run.ended_at > hour_ago;
+    return is_live(run.status) || exit_unknown;
+}
+
+}  // namespace
+
+RemoteSyncReport sync_remote_runs(core::run_manager::RunManager& manager, SessionPool& pool,
+                                  const HostResolver& resolve, const std::string& only_run_id,
+                                  bool probe) {
+    RemoteSyncReport report;
+    {
+        auto lock = core::registry::IngestLock::try_acquire(manager.paths().registry_path);
+        if (!lock) {
+            return report;
+        }
+        report.ingested = true;
+        std::vector<RunRecord> runs;
+        if (!only_run_id.empty()) {
+            runs.push_back(manager.registry().get_run(only_run_id));
+        } else {
+            runs = manager.registry().list_runs();
+        }
+        for (const auto& run : runs) {
+            if (wants_sync(run)) {
+                sync_one(manager, pool, resolve, run, probe, report);
+            }
+        }
+    }
+    // Outside the lock, which reconcile takes itself: an ended run frees its target's queue.
+    manager.reconcile();
+    return report;
+}
+
+void follow_remote_run(core::run_manager::RunManager& manager, SessionPool& pool,
+                       const HostResolver& resolve, const std::string& run_id,
+                       const FollowOptions& options, const std::atomic<bool>* stop,
+                       const std::function<void(const RemoteSyncReport&)>& on_pass) {
+    using Clock = std::chrono::steady_clock;
+    int backoff_ms = options.reconnect_initial_ms;
+    std::optional<Clock::time_point> last_probe;
+    int probes_after_end = 0;
+    while (stop == nullptr || !stop->load()) {
+        const bool probe = !last_probe || Clock::now() - *last_probe >=
+                                              std::chrono::milliseconds(options.probe_interval_ms);
+        const RemoteSyncReport report = sync_remote_runs(manager, pool, resolve, run_id, probe);
+        if (on_pass) {
+            on_pass(report);
+        }
+        for (const auto& problem : report.problems) {
+            if (!problem.transient()) {
+                throw ssh::SshError(problem.kind, problem.message);
+            }
+        }
+        // A probe that failed counts too: a flaky link must not turn every pass into a probe.
+        if (probe) {
+            last_probe = Clock::now();
+        }
+        const auto probed = report.probed.find(run_id);
+        const RunRecord run = manager.registry().get_run(run_id);
+        if (!is_live(run.status) && run.status != RunStatus::queued) {
+            // The events say it ended; the node's exit record says how (exit code, signal).
+            // The supervisor writes it a moment after the trainer's last event.
+            const bool settled = probed != report.probed.end() &&
+                                 (probed->second.exit || !probed->second.supervisor_alive);
+            if (settled || run.exit_code || !wants_sync(run) || probes_after_end >= 50) {
+                return;
+            }
+            last_probe.reset();
+            if (probed != report.probed.end()) {
+                ++probes_after_end;
+            }
+        }
+        int wait_ms = options.poll_interval_ms;
+        // Backing off is for a host that does not answer; one that streamed bytes this pass is
+        // answering, however often its connections drop.
+        if (!report.problems.empty() && report.bytes_fetched == 0) {
+            wait_ms = backoff_ms;
+            backoff_ms = std::min(backoff_ms * 2, options.reconnect_max_ms);
+        } else {
+            backoff_ms = options.reconnect_initial_ms;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    }
+}
+
+}  // namespace lathe::remote::runs

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/run_manager/run_manager.h"
+#include "remote/runs/remote_host.h"
+#include "remote/runs/session_pool.h"
+
+namespace lathe::remote::runs {
+
+using HostResolver = std::function<RemoteHost(const std::string& name)>;
+
+// Starts and signals runs whose target is "ssh:HOST" (RunManager's TargetLauncher).
+//
+// Start: checks the worker runs on the node (`WORKER --version`), uploads the files run.json
+// names (dataset files, tokenizer, model folder) into <runs_dir>/.lathe-files/<sha256>/ unless
+// the same content is there, writes the node's run.json (paths and output_dir rewritten to the
+// node's), and starts `lathe-supervisor` detached there (setsid: its own session, so it survives
+// the SSH connection and the laptop). Returns once the supervisor has written supervisor.json.
+// The local run directory becomes the run's mirror, with remote.json saying where it is.
+class SshLauncher : public core::run_manager::TargetLauncher {
+  public:
+    SshLauncher(core::registry::Registry& registry, SessionPool& pool, HostResolver resolve)
+        : registry_(registry), pool_(pool), resolve_(std::move(resolve)) {}
+
+    void start(const core::registry::RunRecord& run) override;
+    void signal(const core::registry::RunRecord& run, int signal) override;
+
+  private:
+    core::registry::Registry& registry_;
+    SessionPool& pool_;
+    HostResolver resolve_;
+};
+
+// The node's run.json for `local_run_json`: output_dir is the remote run directory and every
+// local file it names is uploaded (skipped when already there) and replaced by its node path.
+nlohmann::json prepare_remote_run_json(ssh::SftpClient& sftp, const nlohmann::json& local_run_json,
+                                       const std::string& remote_runs_root,
+                                       const std::string& remote_run_dir);
+
+// An absolute path on the node: relative paths start in the remote home.
+std::string remote_absolute(const ssh::Session& session, const std::string& path);
+
+}  // namespace lathe::remote::runs

@@ -1,0 +1,290 @@
+// Runs on a "node" reached over a real sshd on 127.0.0.1: upload, detached start under the real
+// lathe-supervisor, streaming into the registry through cut connections, stop and kill.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/events/event_reader.h"
+#include "core/registry/registry.h"
+#include "core/run_manager/run_manager.h"
+#include "core/run_manager/run_preparation.h"
+#include "core/util/file_io.h"
+#include "remote/runs/remote_run_files.h"
+#include "remote/runs/remote_sync.h"
+#include "remote/runs/ssh_launcher.h"
+#include "remote/ssh/shell_quote.h"
+#include "tests/remote/support/sshd_server.h"
+
+namespace lathe::remote::runs {
+namespace {
+
+namespace fs = std::filesystem;
+using core::registry::RunStatus;
+using nlohmann::json;
+
+std::string slurp(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Stands in for lathe-train where the test needs control of timing: appends a log event every
+// 20 ms until the file "finish" appears in its run directory, then run_finished. Same argv as
+// lathe-train gets from the launcher.
+constexpr const char* kFakeTrainer = R"sh(
+if [ "$1" = --version ]; then echo "lathe-train 0.1.0 (test stand-in)"; exit 0; fi
+dir=$4; id=$6
+printf '{"seq":1,"time":1.0,"run_id":"%s","type":"run_started","max_steps":0}\n' "$id" >> "$dir/events.jsonl"
+i=1
+while [ ! -e "$dir/finish" ]; do
+  printf '{"seq":%d,"time":2.0,"run_id":"%s","type":"log","step":%d,"loss":%d.25}\n' $((i+1)) "$id" $i $i >> "$dir/events.jsonl"
+  i=$((i+1))
+  sleep 0.02
+done
+printf '{"seq":%d,"time":3.0,"run_id":"%s","type":"run_finished","reason":"completed","metrics":{}}\n' $((i+1)) "$id" >> "$dir/events.jsonl"
+)sh";
+
+class RemoteRunTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+        server_ = std::make_unique<lathe::tests::SshdServer>("runs-" + name);
+        local_ = server_->dir() / "laptop";
+        fs::create_directories(local_);
+        core::run_manager::LathePaths paths;
+        paths.registry_path = (local_ / "registry.sqlite3").string();
+        paths.runs_root = (local_ / "runs").string();
+        paths.trainer_program = LATHE_TRAIN_BINARY;
+        paths.supervisor_program = LATHE_SUPERVISOR_BINARY;
+        manager_ = std::make_unique<core::run_manager::RunManager>(paths);
+
+        host_.name = "node";
+        host_.ssh.host = "127.0.0.1";
+        host_.ssh.port = server_->port();
+        host_.ssh.user = server_->user();
+        host_.ssh.identity_files = {server_->client_key().string()};
+        host_.ssh.ssh_config_path = "none";
+        host_.ssh.known_hosts_path = server_->known_hosts().string();
+        host_.ssh.connect_timeout_ms = 5000;
+        host_.worker_command = ssh::shell_quote(LATHE_TRAIN_BINARY);
+        host_.supervisor_command = ssh::shell_quote(LATHE_SUPERVISOR_BINARY);
+        host_.runs_dir = (server_->dir() / "node runs").string();  // a space on purpose
+        manager_->registry().put_host("node", to_json(host_));
+
+        resolve_ = [this](const std::string& name) {
+            return find_remote_host(manager_->registry(), name);
+        };
+        manager_->set_target_launcher(
+            std::make_shared<SshLauncher>(manager_->registry(), pool_, resolve_));
+    }
+
+    fs::path write_config(const std::string& name, json args_overrides = json::object()) {
+        const fs::path dir = local_ / ("config-" + name);
+        fs::create_directories(dir);
+        std::ofstream corpus(dir / "corpus.txt");
+        for (int i = 0; i < 300; ++i) {
+            corpus << "Paragraph " << i << ": the quick brown fox jumps over the lazy dog " << i % 7
+                   << " times.\n\n";
+        }
+        corpus.close();
+        json args = {{"max_steps", 8},           {"per_device_train_batch_size", 4},
+                     {"learning_rate", 1e-3},    {"logging_steps", 1},
+                     {"eval_strategy", "steps"}, {"eval_steps", 4},
+                     {"save_steps", 4},          {"seed", 3}};
+        for (const auto& item : args_overrides.items()) {
+            args[item.key()] = item.value();
+        }
+        json config = {{"name", name},
+                       {"model",
+                        {{"preset", "gpt2-tiny"},
+                         {"config_overrides",
+                          {{"n_embd", 32}, {"n_layer", 1}, {"n_head", 2}, {"n_positions", 64}}}}},
+                       {"tokenizer", {{"byte_level", true}}},
+                       {"dataset",
+                        {{"train_files", {"corpus.txt"}},
+                         {"block_size", 32},
+                         {"validation_split_percent", 10}}},
+                       {"training_args", args}};
+        core::util::write_file_atomic((dir / "run.json").string(), config.dump(2));
+        return dir / "run.json";
+    }
+
+    core::registry::RunRecord submit(const fs::path& config) {
+        core::run_manager::SubmitOptions options;
+        options.target = target_for_host("node");
+        return manager_->submit(core::run_manager::prepare_run(config.string(), {}), options);
+    }
+
+    void follow(const std::string& id, std::atomic<bool>* stop = nullptr) {
+        FollowOptions options;
+        options.poll_interval_ms = 50;
+        options.probe_interval_ms = 500;
+        options.reconnect_initial_ms = 50;
+        follow_remote_run(*manager_, pool_, resolve_, id, options, stop);
+    }
+
+    // Waits until the run has logged `n` losses in the registry.
+    void wait_for_losses(const std::string& id, std::size_t n) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        while (manager_->registry().metric_series(id, "loss").size() < n) {
+            ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no progress";
+            sync_remote_runs(*manager_, pool_, resolve_, id);
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+
+    std::unique_ptr<lathe::tests::SshdServer> server_;
+    fs::path local_;
+    std::unique_ptr<core::run_manager::RunManager> manager_;
+    RemoteHost host_;
+    SessionPool pool_;
+    HostResolver resolve_;
+};
+
+TEST_F(RemoteRunTest, RunsOnTheNodeFromStartToFinishWithItsCurvesInTheRegistry) {
+    const auto run = submit(write_config("remote"));
+    const RemoteRunLocation location = read_remote_location(run.run_dir);
+    EXPECT_EQ(location.host, "node");
+    EXPECT_EQ(location.remote_run_dir, host_.runs_dir + "/" + run.id);
+    follow(run.id);
+
+    const auto done = manager_->registry().get_run(run.id);
+    EXPECT_EQ(done.status, RunStatus::finished) << done.failure_reason;
+    EXPECT_EQ(done.host, "node");
+    EXPECT_EQ(done.exit_code, 0);
+    // The registry holds exactly what the node's events.jsonl says.
+    const fs::path remote_events = fs::path(location.remote_run_dir) / "events.jsonl";
+    EXPECT_EQ(slurp(fs::path(run.run_dir) / "events.jsonl"), slurp(remote_events));
+    std::size_t losses = 0;
+    for (const auto& e : core::events::read_events(remote_events.string(), 0).events) {
+        losses += e["type"] == "log" && e.contains("loss");
+    }
+    EXPECT_EQ(manager_->registry().metric_series(run.id, "loss").size(), losses);
+    EXPECT_EQ(losses, 8u);
+    // Checkpoints stay on the node, recorded with their node paths.
+    const auto checkpoints = manager_->registry().checkpoints(run.id);
+    ASSERT_FALSE(checkpoints.empty());
+    EXPECT_EQ(checkpoints.back().path.rfind(location.remote_run_dir, 0), 0u);
+    EXPECT_TRUE(fs::exists(checkpoints.back().path));
+    EXPECT_TRUE(fs::exists(fs::path(location.remote_run_dir) / "lathe-train.exit.json"));
+
+    // The node's run.json points at the uploaded corpus, not the laptop's.
+    const json node_config = json::parse(slurp(fs::path(location.remote_run_dir) / "run.json"));
+    const std::string corpus = node_config["dataset"]["train_files"][0];
+    EXPECT_EQ(corpus.rfind(host_.runs_dir + "/.lathe-files/", 0), 0u) << corpus;
+    EXPECT_EQ(node_config["training_args"]["output_dir"], location.remote_run_dir);
+    // A second run with the same corpus finds it there and does not upload it again.
+    const auto corpus_time = fs::last_write_time(corpus);
+    const auto second = submit(write_config("remote"));
+    follow(second.id);
+    EXPECT_EQ(manager_->registry().get_run(second.id).status, RunStatus::finished);
+    EXPECT_EQ(fs::last_write_time(corpus), corpus_time);
+}
+
+TEST_F(RemoteRunTest, StopAndKillReachTheRemoteTrainer) {
+    const auto run =
+        submit(write_config("stopme", {{"max_steps", 100000}, {"save_strategy", "no"}}));
+    wait_for_losses(run.id, 2);
+    manager_->stop(run.id);
+    follow(run.id);
+    const auto stopped = manager_->registry().get_run(run.id);
+    EXPECT_EQ(stopped.status, RunStatus::stopped) << stopped.failure_reason;
+
+    const auto victim =
+        submit(write_config("killme", {{"max_steps", 100000}, {"save_strategy", "no"}}));
+    wait_for_losses(victim.id, 2);
+    manager_->kill(victim.id);
+    follow(victim.id);
+    const auto killed = manager_->registry().get_run(victim.id);
+    EXPECT_EQ(killed.status, RunStatus::stopped);
+    EXPECT_NE(killed.failure_reason.find("SIGKILL"), std::string::npos) << killed.failure_reason;
+    // Signals to a run that has ended are refused with a reason, not sent to a reused pid.
+    EXPECT_THROW(manager_->save_now(victim.id), core::Error);
+}
+
+TEST_F(RemoteRunTest, AWorkerThatDoesNotRunIsAClearErrorAndNothingStarts) {
+    host_.worker_command = "/nonexistent/lathe-train";
+    manager_->registry().put_host("node", to_json(host_));
+    try {
+        submit(write_config("broken"));
+        FAIL() << "a missing worker was not reported";
+    } catch (const core::Error& e) {
+        EXPECT_NE(
+            std::string(e.what()).find(
+                "host node: the worker command '/nonexistent/lathe-train' does not run there"),
+            std::string::npos)
+            << e.what();
+    }
+    const auto runs = manager_->registry().list_runs();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].status, RunStatus::failed);
+    EXPECT_NE(runs[0].failure_reason.find("could not start"), std::string::npos);
+}
+
+// Issue 6's acceptance test: the connection is cut 20 times while events stream; the registry
+// ends equal to the node's events file, nothing lost or duplicated.
+TEST_F(RemoteRunTest, StreamingSurvivesTwentyCutConnections) {
+    const fs::path script = server_->dir() / "fake-trainer.sh";
+    std::ofstream(script) << kFakeTrainer;
+    host_.worker_command = "/bin/sh " + ssh::shell_quote(script.string());
+    manager_->registry().put_host("node", to_json(host_));
+    const auto run = submit(write_config("cuts"));
+    const RemoteRunLocation location = read_remote_location(run.run_dir);
+
+    // Each cut comes once the mirror has grown since the previous one: every cut interrupts a
+    // connection that was streaming, not one still being set up.
+    std::atomic<bool> done{false};
+    int cuts = 0;
+    const fs::path mirror = fs::path(run.run_dir) / "events.jsonl";
+    std::thread cutter([&] {
+        std::uintmax_t size_at_cut = 0;
+        while (!done && cuts < 20) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            std::error_code ec;
+            const auto size = fs::file_size(mirror, ec);
+            if (!ec && size > size_at_cut && server_->kill_connections() > 0) {
+                size_at_cut = size;
+                ++cuts;
+            }
+        }
+        std::ofstream(fs::path(location.remote_run_dir) / "finish") << "";
+    });
+    try {
+        follow(run.id);
+    } catch (...) {
+        done = true;
+        cutter.join();
+        throw;
+    }
+    done = true;
+    cutter.join();
+    EXPECT_EQ(cuts, 20);
+    EXPECT_GE(pool_.connects(), 20);
+
+    const fs::path remote_events = fs::path(location.remote_run_dir) / "events.jsonl";
+    EXPECT_EQ(slurp(fs::path(run.run_dir) / "events.jsonl"), slurp(remote_events));
+    std::size_t logged = 0;
+    for (const auto& e : core::events::read_events(remote_events.string(), 0).events) {
+        logged += e["type"] == "log";
+    }
+    const auto losses = manager_->registry().metric_series(run.id, "loss");
+    ASSERT_EQ(losses.size(), logged);
+    ASSERT_GT(logged, 20u);
+    for (std::size_t i = 0; i < losses.size(); ++i) {
+        EXPECT_EQ(losses[i].step, static_cast<std::int64_t>(i + 1));
+        EXPECT_EQ(losses[i].value, static_cast<double>(i + 1) + 0.25);
+    }
+    EXPECT_EQ(manager_->registry().ingestion_progress(run.id).byte_offset,
+              fs::file_size(remote_events));
+    EXPECT_EQ(manager_->registry().get_run(run.id).status, RunStatus::finished);
+}
+
+}  // namespace
+}  // namespace lathe::remote::runs
