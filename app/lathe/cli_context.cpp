@@ -4,6 +4,7 @@
 
 #include "app/lathe/cli_error.h"
 #include "app/lathe/exit_codes.h"
+#include "app/lathe/remote_access.h"
 #include "core/util/error.h"
 
 namespace lathe::app {
@@ -12,6 +13,7 @@ using core::registry::RunRecord;
 
 core::run_manager::RunManager open_manager(const CliContext& ctx, bool reconcile) {
     core::run_manager::RunManager manager(ctx.paths);
+    enable_remote_targets(manager);
     if (reconcile) {
         const auto report = manager.reconcile();
         if (!report.ingested) {

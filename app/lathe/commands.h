@@ -15,6 +15,7 @@ struct TrainCommand {
     std::string name;
     std::vector<std::string> tags;
     std::vector<std::string> overrides;
+    std::string host;  // "" = this machine; else a host (lathe hosts list): target ssh:HOST
 };
 int train_command(const CliContext& ctx, const TrainCommand& cmd);
 
@@ -53,6 +54,28 @@ int note_command(const CliContext& ctx, const std::string& run, const std::strin
 int queue_list_command(const CliContext& ctx, const std::string& target);
 int queue_move_command(const CliContext& ctx, const std::string& run, std::int64_t position);
 int rebuild_command(const CliContext& ctx);
+// Remote nodes (host_commands.cpp).
+struct HostAddCommand {
+    std::string name;
+    std::string address;  // "" = the name (a ~/.ssh/config alias or a DNS name)
+    std::string user;
+    int port = 0;
+    std::vector<std::string> identity_files;
+    std::string proxy_jump;
+    std::string ssh_config_path;
+    std::string known_hosts_path;
+    std::string worker_command = "lathe-train";
+    std::string supervisor_command = "lathe-supervisor";
+    std::string runs_dir = "lathe-runs";
+    int connect_timeout_ms = 10000;
+};
+int hosts_list_command(const CliContext& ctx);
+int hosts_add_command(const CliContext& ctx, const HostAddCommand& cmd);
+int hosts_remove_command(const CliContext& ctx, const std::string& name);
+int hosts_test_command(const CliContext& ctx, const std::string& name);
+// One pass over remote runs (or one run): copy their new events and logs, probe their processes.
+int sync_command(const CliContext& ctx, const std::string& run);
+
 // Called by the supervisor once the trainer has exited: record it, start the next queued run.
 int after_exit_command(const CliContext& ctx, const std::string& run);
 

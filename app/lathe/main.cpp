@@ -103,7 +103,7 @@ int manual_command(int argc, char** argv) {
         for (const auto& a : rest) {
             if (a == "-h" || a == "--help") {
                 std::cout << (is_train ? "lathe train [run.json] [--name N] [--tag T]... "
-                                         "[--key value]...\n"
+                                         "[--host HOST] [--key value]...\n"
                                        : "lathe runs fork RUN [--checkpoint N] [--config "
                                          "run.json] [--name N] [--key value]...\n")
                           << "  --key value: any TrainingArguments field (lathe-train "
@@ -113,7 +113,8 @@ int manual_command(int argc, char** argv) {
         }
         if (is_train) {
             TrainCommand cmd;
-            rest = take_own_options(rest, ctx, {{"--name", &cmd.name}}, &cmd.tags);
+            rest = take_own_options(rest, ctx, {{"--name", &cmd.name}, {"--host", &cmd.host}},
+                                    &cmd.tags);
             if (!rest.empty() && rest.front().rfind("-", 0) != 0) {
                 cmd.config_path = rest.front();
                 rest.erase(rest.begin());
@@ -257,6 +258,40 @@ int main(int argc, char** argv) {
     after_exit->add_option("run", run_key)->required();
     after_exit->group("");
 
+    auto* sync = runs->add_subcommand(
+        "sync", "Copy the new events and logs of runs on SSH hosts, and check their processes");
+    sync->add_option("run", run_key, "Only this run");
+
+    auto* hosts = app.add_subcommand("hosts", "Remote nodes reached over SSH");
+    hosts->require_subcommand(1);
+    auto* hosts_list = hosts->add_subcommand("list", "Hosts added here and in ~/.ssh/config");
+    HostAddCommand host_add;
+    auto* hosts_add = hosts->add_subcommand("add", "Add (or change) a host");
+    hosts_add->add_option("name", host_add.name, "Name; runs target it as ssh:NAME")->required();
+    hosts_add->add_option("--address", host_add.address, "Host name or address (default: NAME)");
+    hosts_add->add_option("--user", host_add.user, "User (default: ~/.ssh/config's, or yours)");
+    hosts_add->add_option("--port", host_add.port, "Port (default: ~/.ssh/config's, or 22)");
+    hosts_add->add_option("--identity", host_add.identity_files, "Private key file (repeatable)");
+    hosts_add->add_option("--proxy-jump", host_add.proxy_jump, "[user@]jumphost[:port]");
+    hosts_add->add_option("--ssh-config", host_add.ssh_config_path,
+                          "ssh config file (default: ~/.ssh/config; none: read none)");
+    hosts_add->add_option("--known-hosts", host_add.known_hosts_path,
+                          "known_hosts file (default: ~/.ssh/known_hosts)");
+    hosts_add->add_option("--worker", host_add.worker_command,
+                          "Command that runs lathe-train there (default: lathe-train)");
+    hosts_add->add_option("--supervisor", host_add.supervisor_command,
+                          "Command that runs lathe-supervisor there (default: lathe-supervisor)");
+    hosts_add->add_option("--runs-dir", host_add.runs_dir,
+                          "Run directories there (default: lathe-runs in the home directory)");
+    hosts_add->add_option("--connect-timeout-ms", host_add.connect_timeout_ms,
+                          "Connection timeout (default: 10000)");
+    std::string host_name;
+    auto* hosts_rm = hosts->add_subcommand("rm", "Forget a host added here");
+    hosts_rm->add_option("name", host_name, "The host")->required();
+    auto* hosts_test = hosts->add_subcommand(
+        "test", "Connect and show OS, CPUs, memory, disk, GPUs and the worker's version");
+    hosts_test->add_option("name", host_name, "The host")->required();
+
     auto* queue = app.add_subcommand("queue", "The queue of runs waiting for their target");
     queue->require_subcommand(1);
     std::string target = "local";
@@ -312,6 +347,18 @@ int main(int argc, char** argv) {
                 return rebuild_command(ctx);
             if (*after_exit)
                 return after_exit_command(ctx, run_key);
+            if (*sync)
+                return sync_command(ctx, run_key);
+        }
+        if (*hosts) {
+            if (*hosts_list)
+                return hosts_list_command(ctx);
+            if (*hosts_add)
+                return hosts_add_command(ctx, host_add);
+            if (*hosts_rm)
+                return hosts_remove_command(ctx, host_name);
+            if (*hosts_test)
+                return hosts_test_command(ctx, host_name);
         }
         if (*queue) {
             if (*queue_list)

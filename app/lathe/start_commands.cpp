@@ -45,6 +45,8 @@ int train_command(const CliContext& ctx, const TrainCommand& cmd) {
                        : (cmd.config_path.empty() ? "embedded-default"
                                                   : fs::path(cmd.config_path).stem().string());
     options.tags = cmd.tags;
+    if (!cmd.host.empty())
+        options.target = "ssh:" + cmd.host;
     report_started(ctx, manager.submit(prepared, options));
     return kCliSuccess;
 }

@@ -10,9 +10,11 @@
 #include "app/lathe/cli_error.h"
 #include "app/lathe/commands.h"
 #include "app/lathe/exit_codes.h"
+#include "app/lathe/remote_access.h"
 #include "app/lathe/table.h"
 #include "core/launch/probe.h"
 #include "core/util/error.h"
+#include "remote/runs/remote_sync.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -246,6 +248,24 @@ int logs_command(const CliContext& ctx, const std::string& key, bool follow,
             any |= drain(err_log, err_offset, std::cerr);
         return any;
     };
+    if (!remote::runs::host_of_target(run.target).empty()) {
+        // A remote run: its logs are the local mirror, kept up to date by following it.
+        if (follow) {
+            remote::runs::follow_remote_run(
+                manager, session_pool(), remote::runs::find_remote_host, id, {}, nullptr,
+                [&](const remote::runs::RemoteSyncReport& report) {
+                    pump();
+                    for (const auto& p : report.problems)
+                        std::cerr << "lathe: " << p.message << "; reconnecting\n";
+                });
+            pump();
+            std::cerr << "lathe: run " << id << " "
+                      << core::registry::to_string(manager.registry().get_run(id).status) << "\n";
+        } else {
+            pump();
+        }
+        return kCliSuccess;
+    }
     pump();
     if (!follow)
         return kCliSuccess;

@@ -165,7 +165,11 @@ void RunManager::start(const std::string& id) {
             if (!launcher_)
                 throw Error("run " + id + " targets " + run.target +
                             ", and this program cannot reach other machines");
-            launcher_->start(run);
+            const auto started = launcher_->start(registry_, run);
+            registry::RunUpdate update;
+            update.host = started.host;
+            update.pid = started.pid;
+            registry_.update_run(id, update);
         } catch (const Error& e) {
             registry::RunUpdate update;
             update.status = RunStatus::failed;
@@ -364,7 +368,7 @@ void RunManager::send_signal(const RunRecord& run, int signal) {
     if (!launcher_)
         throw Error("run " + run.id + " runs on " + run.target +
                     ", and this program cannot reach other machines");
-    launcher_->signal(run, signal);
+    launcher_->signal(registry_, run, signal);
 }
 
 std::string RunManager::output_dir(const RunRecord& run) const {

@@ -45,9 +45,15 @@ struct RebuildReport {
 class TargetLauncher {
   public:
     virtual ~TargetLauncher() = default;
-    // Starts a run registered as starting; throws Error naming the host on failure.
-    virtual void start(const registry::RunRecord& run) = 0;
-    virtual void signal(const registry::RunRecord& run, int signal) = 0;
+    struct Started {
+        std::string host;  // where it runs, for the registry
+        int pid = 0;       // the supervisor's pid there
+    };
+    // Starts a run registered as starting; throws Error naming the host on failure. `registry`
+    // is the caller's (hosts added by hand are kept there).
+    virtual Started start(const registry::Registry& registry, const registry::RunRecord& run) = 0;
+    virtual void signal(const registry::Registry& registry, const registry::RunRecord& run,
+                        int signal) = 0;
 };
 
 // Everything the CLI and the studio do to local runs. A run directory is the truth (run.json,

@@ -57,6 +57,7 @@ RemoteHost remote_host_from_json(const nlohmann::json& j, const std::string& sou
     host.supervisor_command =
         field<std::string>(j, "supervisor_command", "lathe-supervisor", source);
     host.runs_dir = field<std::string>(j, "runs_dir", "lathe-runs", source);
+    host.ssh.name = host.name;
     if (host.ssh.host.empty()) {
         throw core::Error(source + ": field 'host' is empty");
     }
@@ -80,11 +81,13 @@ RemoteHost find_remote_host(const core::registry::Registry& registry, const std:
     if (auto spec = registry.find_host(name)) {
         RemoteHost host = remote_host_from_json(*spec, registry.path() + ": host '" + name + "'");
         host.name = name;
+        host.ssh.name = name;
         return host;
     }
     RemoteHost host;
     host.name = name;
     host.ssh.host = name;
+    host.ssh.name = name;
     return host;
 }
 

@@ -53,7 +53,7 @@ void sync_one(core::run_manager::RunManager& manager, SessionPool& pool,
               const HostResolver& resolve, const RunRecord& run, bool probe,
               RemoteSyncReport& report) {
     const RemoteRunLocation location = read_remote_location(run.run_dir);
-    const RemoteHost host = resolve(location.host);
+    const RemoteHost host = resolve(manager.registry(), location.host);
     try {
         auto& connection = pool.get(host);
         mirror_files(*connection.sftp, location, run, report);

@@ -41,8 +41,8 @@ struct RemoteSyncReport {
 // wrote. An unreachable host is reported and its runs are left as they were. Holds the
 // registry's ingestion lock for the pass.
 RemoteSyncReport sync_remote_runs(core::run_manager::RunManager& manager, SessionPool& pool,
-                                  const HostResolver& resolve, const std::string& only_run_id = "",
-                                  bool probe = true);
+                                  const HostResolver& resolve = find_remote_host,
+                                  const std::string& only_run_id = "", bool probe = true);
 
 struct FollowOptions {
     int poll_interval_ms = 200;    // SFTP reads of the growing files

@@ -129,8 +129,9 @@ nlohmann::json prepare_remote_run_json(ssh::SftpClient& sftp, const nlohmann::js
     return j;
 }
 
-void SshLauncher::start(const core::registry::RunRecord& run) {
-    const RemoteHost host = resolve_(host_of_target(run.target));
+SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry,
+                                        const core::registry::RunRecord& run) {
+    const RemoteHost host = resolve_(registry, host_of_target(run.target));
     try {
         auto& connection = pool_.get(host);
         ssh::Session& session = *connection.session;
@@ -181,19 +182,17 @@ void SshLauncher::start(const core::registry::RunRecord& run) {
         }
         const auto record = core::launch::supervisor_record_from_json(
             nlohmann::json::parse(sftp.read_file(record_path)), host.name + ":" + record_path);
-        core::registry::RunUpdate update;
-        update.host = host.name;
-        update.pid = static_cast<int>(record.supervisor_pid);
-        registry_.update_run(run.id, update);
+        return {host.name, static_cast<int>(record.supervisor_pid)};
     } catch (const ssh::SshError&) {
         pool_.drop(host.name);
         throw;
     }
 }
 
-void SshLauncher::signal(const core::registry::RunRecord& run, int sig) {
+void SshLauncher::signal(const core::registry::Registry& registry,
+                         const core::registry::RunRecord& run, int sig) {
     const RemoteRunLocation location = read_remote_location(run.run_dir);
-    const RemoteHost host = resolve_(location.host);
+    const RemoteHost host = resolve_(registry, location.host);
     try {
         auto& connection = pool_.get(host);
         const auto result = connection.session->run(

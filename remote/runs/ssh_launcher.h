@@ -11,7 +11,9 @@
 
 namespace lathe::remote::runs {
 
-using HostResolver = std::function<RemoteHost(const std::string& name)>;
+// Which RemoteHost a name means; find_remote_host unless a caller (a test) knows better.
+using HostResolver =
+    std::function<RemoteHost(const core::registry::Registry& registry, const std::string& name)>;
 
 // Starts and signals runs whose target is "ssh:HOST" (RunManager's TargetLauncher).
 //
@@ -23,14 +25,15 @@ using HostResolver = std::function<RemoteHost(const std::string& name)>;
 // The local run directory becomes the run's mirror, with remote.json saying where it is.
 class SshLauncher : public core::run_manager::TargetLauncher {
   public:
-    SshLauncher(core::registry::Registry& registry, SessionPool& pool, HostResolver resolve)
-        : registry_(registry), pool_(pool), resolve_(std::move(resolve)) {}
+    explicit SshLauncher(SessionPool& pool, HostResolver resolve = find_remote_host)
+        : pool_(pool), resolve_(std::move(resolve)) {}
 
-    void start(const core::registry::RunRecord& run) override;
-    void signal(const core::registry::RunRecord& run, int signal) override;
+    Started start(const core::registry::Registry& registry,
+                  const core::registry::RunRecord& run) override;
+    void signal(const core::registry::Registry& registry, const core::registry::RunRecord& run,
+                int signal) override;
 
   private:
-    core::registry::Registry& registry_;
     SessionPool& pool_;
     HostResolver resolve_;
 };

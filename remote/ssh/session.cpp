@@ -3,7 +3,10 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>  // ssh_send_keepalive, which clients may send too
 
+#include <pwd.h>
+#include <unistd.h>
 #include <algorithm>
+
 #include <chrono>
 #include <cstdlib>
 
@@ -117,10 +120,15 @@ std::unique_ptr<Session> Session::connect(const SshTarget& target, const Prompts
 
     unsigned int port = 22;
     ssh_options_get_port(s, &port);
-    self->label_ = option_string(s, SSH_OPTIONS_USER) + "@" + option_string(s, SSH_OPTIONS_HOST) +
-                   ":" + std::to_string(port);
-    if (option_string(s, SSH_OPTIONS_HOST) != target.host) {
-        self->label_ = target.host + " (" + self->label_ + ")";
+    std::string user = option_string(s, SSH_OPTIONS_USER);
+    if (user.empty()) {
+        const passwd* pw = ::getpwuid(::geteuid());
+        user = pw != nullptr ? pw->pw_name : "?";
+    }
+    self->label_ = user + "@" + option_string(s, SSH_OPTIONS_HOST) + ":" + std::to_string(port);
+    const std::string& shown = target.name.empty() ? target.host : target.name;
+    if (option_string(s, SSH_OPTIONS_HOST) != shown) {
+        self->label_ = shown + " (" + self->label_ + ")";
     }
 
     if (ssh_connect(s) != SSH_OK) {

@@ -11,6 +11,7 @@ namespace lathe::remote::ssh {
 // User, Port, IdentityFile, ProxyJump), then OpenSSH's defaults.
 struct SshTarget {
     std::string host;  // a ~/.ssh/config alias, a host name or an address
+    std::string name;  // what the user calls it, first in messages; empty: `host`
     std::string user;
     int port = 0;
     std::vector<std::string> identity_files;  // tried before the config's and the defaults

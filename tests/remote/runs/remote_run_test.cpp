@@ -78,11 +78,8 @@ class RemoteRunTest : public ::testing::Test {
         host_.runs_dir = (server_->dir() / "node runs").string();  // a space on purpose
         manager_->registry().put_host("node", to_json(host_));
 
-        resolve_ = [this](const std::string& name) {
-            return find_remote_host(manager_->registry(), name);
-        };
-        manager_->set_target_launcher(
-            std::make_shared<SshLauncher>(manager_->registry(), pool_, resolve_));
+        resolve_ = find_remote_host;
+        manager_->set_target_launcher(std::make_shared<SshLauncher>(pool_));
     }
 
     fs::path write_config(const std::string& name, json args_overrides = json::object()) {

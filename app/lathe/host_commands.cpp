@@ -1,0 +1,195 @@
+// lathe hosts list|add|rm|test, lathe runs sync: remote nodes over SSH (docs/remote.md).
+#include <iostream>
+
+#include "app/lathe/cli_error.h"
+#include "app/lathe/commands.h"
+#include "app/lathe/exit_codes.h"
+#include "app/lathe/remote_access.h"
+#include "app/lathe/table.h"
+#include "core/util/error.h"
+#include "remote/hosts/ssh_config.h"
+#include "remote/runs/host_probe.h"
+#include "remote/runs/remote_sync.h"
+#include "remote/ssh/ssh_error.h"
+
+namespace lathe::app {
+
+using remote::runs::RemoteHost;
+
+namespace {
+
+nlohmann::json facts_to_json(const remote::hosts::HostFacts& facts) {
+    nlohmann::json gpus = nlohmann::json::array();
+    for (const auto& g : facts.gpus) {
+        gpus.push_back({{"index", g.index},
+                        {"name", g.name},
+                        {"memory_used_mib", g.memory_used_mib},
+                        {"memory_total_mib", g.memory_total_mib},
+                        {"utilization_percent", g.utilization_percent},
+                        {"temperature_c", g.temperature_c}});
+    }
+    return {{"os", facts.os},
+            {"kernel", facts.kernel},
+            {"cpu_count", facts.cpu_count},
+            {"memory_total_bytes", facts.memory_total_bytes},
+            {"memory_available_bytes", facts.memory_available_bytes},
+            {"disk_free_bytes", facts.disk_free_bytes},
+            {"gpus", gpus},
+            {"gpu_error", facts.gpu_error},
+            {"worker_version", facts.worker_version},
+            {"worker_error", facts.worker_error}};
+}
+
+}  // namespace
+
+int hosts_list_command(const CliContext& ctx) {
+    auto manager = open_manager(ctx, false);
+    nlohmann::json out = nlohmann::json::array();
+    Table table({"NAME", "FROM", "ADDRESS", "WORKER", "RUNS DIR"});
+    for (const auto& [name, spec] : manager.registry().list_hosts()) {
+        const RemoteHost host = remote::runs::remote_host_from_json(spec, "host " + name);
+        nlohmann::json j = remote::runs::to_json(host);
+        j["name"] = name;
+        j["from"] = "registry";
+        out.push_back(j);
+        table.add({name, "added",
+                   host.ssh.user + (host.ssh.user.empty() ? "" : "@") + host.ssh.host +
+                       (host.ssh.port ? ":" + std::to_string(host.ssh.port) : ""),
+                   host.worker_command, host.runs_dir});
+    }
+    for (const auto& h :
+         remote::hosts::list_config_hosts(remote::hosts::default_ssh_config_path())) {
+        if (manager.registry().find_host(h.alias)) {
+            continue;  // added by hand: those settings win
+        }
+        out.push_back({{"name", h.alias},
+                       {"from", h.source},
+                       {"host", h.hostname},
+                       {"user", h.user},
+                       {"port", h.port},
+                       {"identity_files", h.identity_files},
+                       {"proxy_jump", h.proxy_jump}});
+        table.add({h.alias, "~/.ssh/config",
+                   h.user + "@" + h.hostname + ":" + std::to_string(h.port), "lathe-train",
+                   "lathe-runs"});
+    }
+    if (ctx.json) {
+        print_json(out);
+    } else {
+        table.print(std::cout);
+    }
+    return kCliSuccess;
+}
+
+int hosts_add_command(const CliContext& ctx, const HostAddCommand& cmd) {
+    if (cmd.name.empty() || cmd.name.find_first_of(" \t\n/:") != std::string::npos) {
+        throw CliError(kCliInvalidInput, "host name '" + cmd.name +
+                                             "': use letters, digits, '-', '_' or '.' (it becomes "
+                                             "the target ssh:NAME)");
+    }
+    nlohmann::json spec = {{"name", cmd.name},
+                           {"host", cmd.address.empty() ? cmd.name : cmd.address},
+                           {"user", cmd.user},
+                           {"port", cmd.port},
+                           {"identity_files", cmd.identity_files},
+                           {"proxy_jump", cmd.proxy_jump},
+                           {"ssh_config_path", cmd.ssh_config_path},
+                           {"known_hosts_path", cmd.known_hosts_path},
+                           {"worker_command", cmd.worker_command},
+                           {"supervisor_command", cmd.supervisor_command},
+                           {"runs_dir", cmd.runs_dir},
+                           {"connect_timeout_ms", cmd.connect_timeout_ms}};
+    try {
+        remote::runs::remote_host_from_json(spec, "lathe hosts add " + cmd.name);
+    } catch (const core::Error& e) {
+        throw CliError(kCliInvalidInput, e.what());
+    }
+    auto manager = open_manager(ctx, false);
+    manager.registry().put_host(cmd.name, spec);
+    if (ctx.json) {
+        print_json(spec);
+    } else {
+        std::cerr << "lathe: host " << cmd.name << " saved; runs go there with "
+                  << "`lathe train run.json --host " << cmd.name << "`\n";
+    }
+    return kCliSuccess;
+}
+
+int hosts_remove_command(const CliContext& ctx, const std::string& name) {
+    auto manager = open_manager(ctx, false);
+    if (!manager.registry().remove_host(name)) {
+        throw CliError(kCliNotFound, "no host '" + name + "' was added (lathe hosts list)");
+    }
+    return kCliSuccess;
+}
+
+int hosts_test_command(const CliContext& ctx, const std::string& name) {
+    auto manager = open_manager(ctx, false);
+    const RemoteHost host = remote::runs::find_remote_host(manager.registry(), name);
+    remote::hosts::HostFacts facts;
+    try {
+        auto& connection = session_pool().get(host);
+        facts = remote::runs::probe_host(*connection.session, host);
+    } catch (const remote::ssh::SshError& e) {
+        throw CliError(kCliFailure, e.what());
+    }
+    if (ctx.json) {
+        print_json(facts_to_json(facts));
+        return facts.worker_error.empty() ? kCliSuccess : kCliFailure;
+    }
+    std::cout << "host     " << name << "\n"
+              << "os       " << facts.os << " (" << facts.kernel << ")\n"
+              << "cpus     " << facts.cpu_count << "\n"
+              << "memory   " << format_bytes(static_cast<double>(facts.memory_available_bytes))
+              << " free of " << format_bytes(static_cast<double>(facts.memory_total_bytes)) << "\n"
+              << "disk     "
+              << (facts.disk_free_bytes >= 0
+                      ? format_bytes(static_cast<double>(facts.disk_free_bytes)) + " free in " +
+                            host.runs_dir
+                      : std::string("unknown"))
+              << "\n"
+              << "worker   "
+              << (facts.worker_error.empty() ? facts.worker_version
+                                             : "NOT OK: " + facts.worker_error)
+              << "\n";
+    if (facts.gpus.empty()) {
+        std::cout << "gpus     none (" << facts.gpu_error << ")\n";
+    } else {
+        Table table({"GPU", "NAME", "MEMORY USED", "TOTAL", "UTIL", "TEMP"});
+        for (const auto& g : facts.gpus) {
+            table.add({std::to_string(g.index), g.name, std::to_string(g.memory_used_mib) + " MiB",
+                       std::to_string(g.memory_total_mib) + " MiB",
+                       std::to_string(g.utilization_percent) + "%",
+                       std::to_string(g.temperature_c) + " C"});
+        }
+        table.print(std::cout);
+    }
+    return facts.worker_error.empty() ? kCliSuccess : kCliFailure;
+}
+
+int sync_command(const CliContext& ctx, const std::string& run) {
+    auto manager = open_manager(ctx, false);
+    const std::string id = run.empty() ? std::string() : resolve_or_throw(manager, run);
+    const auto report =
+        remote::runs::sync_remote_runs(manager, session_pool(), remote::runs::find_remote_host, id);
+    if (!report.ingested) {
+        throw CliError(kCliFailure, "another process is ingesting into this registry; try again");
+    }
+    for (const auto& note : report.notes) {
+        std::cerr << "lathe: note: " << note << "\n";
+    }
+    for (const auto& problem : report.problems) {
+        std::cerr << "lathe: " << problem.message << "\n";
+    }
+    if (ctx.json) {
+        print_json({{"runs_synced", report.runs_synced},
+                    {"bytes_fetched", report.bytes_fetched},
+                    {"problems", report.problems.size()}});
+    } else {
+        std::cerr << "lathe: synced " << report.runs_synced << " remote run(s), "
+                  << format_bytes(static_cast<double>(report.bytes_fetched)) << " fetched\n";
+    }
+    return report.problems.empty() ? kCliSuccess : kCliFailure;
+}
+
+}  // namespace lathe::app
