@@ -75,6 +75,9 @@ int hosts_remove_command(const CliContext& ctx, const std::string& name);
 int hosts_test_command(const CliContext& ctx, const std::string& name);
 // One pass over remote runs (or one run): copy their new events and logs, probe their processes.
 int sync_command(const CliContext& ctx, const std::string& run);
+// Copies a checkpoint (local or on its node) into a folder: resumable, verified, never half.
+int export_command(const CliContext& ctx, const std::string& run, std::optional<std::int64_t> step,
+                   const std::string& to);
 
 // Called by the supervisor once the trainer has exited: record it, start the next queued run.
 int after_exit_command(const CliContext& ctx, const std::string& run);

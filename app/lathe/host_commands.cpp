@@ -1,4 +1,5 @@
 // lathe hosts list|add|rm|test, lathe runs sync: remote nodes over SSH (docs/remote.md).
+#include <filesystem>
 #include <iostream>
 
 #include "app/lathe/cli_error.h"
@@ -8,7 +9,9 @@
 #include "app/lathe/table.h"
 #include "core/util/error.h"
 #include "remote/hosts/ssh_config.h"
+#include "remote/runs/checkpoint_export.h"
 #include "remote/runs/host_probe.h"
+#include "remote/runs/remote_run_files.h"
 #include "remote/runs/remote_sync.h"
 #include "remote/ssh/ssh_error.h"
 
@@ -190,6 +193,80 @@ int sync_command(const CliContext& ctx, const std::string& run) {
                   << format_bytes(static_cast<double>(report.bytes_fetched)) << " fetched\n";
     }
     return report.problems.empty() ? kCliSuccess : kCliFailure;
+}
+
+int export_command(const CliContext& ctx, const std::string& run_key,
+                   std::optional<std::int64_t> step, const std::string& to) {
+    auto manager = open_manager(ctx);
+    const std::string id = resolve_or_throw(manager, run_key);
+    const auto run = manager.registry().get_run(id);
+    if (to.empty()) {
+        throw CliError(kCliInvalidInput, "--to: which folder should the checkpoint go to?");
+    }
+    std::optional<core::registry::CheckpointRecord> chosen;
+    std::string steps;
+    for (const auto& c : manager.registry().checkpoints(id)) {
+        if (!c.present) {
+            continue;
+        }
+        steps += (steps.empty() ? "" : ", ") + std::to_string(c.step);
+        if (!step || c.step == *step) {
+            chosen = c;  // by step: the last one is the newest
+        }
+    }
+    if (!chosen) {
+        throw CliError(kCliNotFound, "run " + id + " has no checkpoint" +
+                                         (step ? " at step " + std::to_string(*step) : "") +
+                                         (steps.empty() ? "" : " (it has: " + steps + ")"));
+    }
+    std::filesystem::create_directories(to);
+    std::string local;
+    std::uint64_t bytes = 0, fetched = 0;
+    if (remote::runs::host_of_target(run.target).empty()) {
+        // A local checkpoint: the same part-folder-then-rename, so no half copy looks complete.
+        const auto name = std::filesystem::path(chosen->path).filename().string();
+        local = (std::filesystem::path(to) / name).string();
+        if (std::filesystem::exists(local)) {
+            throw CliError(kCliWrongState, local + " already exists");
+        }
+        const auto part = std::filesystem::path(to) / ("." + name + ".lathe-part");
+        std::filesystem::remove_all(part);
+        std::filesystem::copy(chosen->path, part, std::filesystem::copy_options::recursive);
+        std::filesystem::rename(part, local);
+        bytes = fetched = static_cast<std::uint64_t>(chosen->bytes);
+    } else {
+        const auto location = remote::runs::read_remote_location(run.run_dir);
+        const auto host = remote::runs::find_remote_host(manager.registry(), location.host);
+        try {
+            auto& connection = session_pool().get(host);
+            const auto result = remote::runs::export_remote_checkpoint(
+                *connection.sftp, chosen->path, to, [&](std::uint64_t done, std::uint64_t total) {
+                    if (!ctx.json) {
+                        std::cerr << "\rlathe: " << format_bytes(static_cast<double>(done))
+                                  << " of " << format_bytes(static_cast<double>(total))
+                                  << std::flush;
+                    }
+                });
+            if (!ctx.json) {
+                std::cerr << "\n";
+            }
+            local = result.local_path;
+            bytes = result.bytes;
+            fetched = result.bytes_fetched;
+        } catch (const remote::ssh::SshError& e) {
+            throw CliError(kCliFailure, std::string(e.what()) +
+                                            "; run the same command again to continue the export");
+        }
+    }
+    if (ctx.json) {
+        print_json({{"path", local},
+                    {"step", chosen->step},
+                    {"bytes", bytes},
+                    {"bytes_fetched", fetched}});
+    } else {
+        std::cout << local << "\n";
+    }
+    return kCliSuccess;
 }
 
 }  // namespace lathe::app

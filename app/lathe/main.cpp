@@ -258,6 +258,13 @@ int main(int argc, char** argv) {
     after_exit->add_option("run", run_key)->required();
     after_exit->group("");
 
+    std::string export_to;
+    auto* export_cmd = runs->add_subcommand(
+        "export", "Copy a checkpoint (from its node for remote runs) into a folder");
+    export_cmd->add_option("run", run_key, "Run id, prefix or name")->required();
+    export_cmd->add_option("--checkpoint", checkpoint_text, "Step (default: latest)");
+    export_cmd->add_option("--to", export_to, "Folder to put checkpoint-N/ in")->required();
+
     auto* sync = runs->add_subcommand(
         "sync", "Copy the new events and logs of runs on SSH hosts, and check their processes");
     sync->add_option("run", run_key, "Only this run");
@@ -349,6 +356,8 @@ int main(int argc, char** argv) {
                 return after_exit_command(ctx, run_key);
             if (*sync)
                 return sync_command(ctx, run_key);
+            if (*export_cmd)
+                return export_command(ctx, run_key, parse_step(checkpoint_text), export_to);
         }
         if (*hosts) {
             if (*hosts_list)

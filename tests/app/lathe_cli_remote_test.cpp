@@ -135,6 +135,18 @@ TEST_F(LatheCliRemote, AddTestTrainFollowAndShowARunOnAHost) {
     EXPECT_EQ(run["exit_code"], 0);
     const json metrics = json::parse(lathe("--json runs metrics " + id + " --key loss").out);
     EXPECT_EQ(metrics["loss"].size(), 6u);
+
+    // The newest checkpoint, fetched from the node into a folder of the laptop.
+    const auto exported =
+        lathe("--json runs export " + id + " --to " + quoted((home_ / "out").string()));
+    ASSERT_EQ(exported.exit_code, 0) << exported.err;
+    const json result = json::parse(exported.out);
+    EXPECT_EQ(result["step"], 6);
+    EXPECT_TRUE(fs::exists(fs::path(result["path"].get<std::string>()) / "trainer_state.json"));
+    EXPECT_EQ(
+        lathe("runs export " + id + " --checkpoint 4 --to " + quoted((home_ / "out").string()))
+            .exit_code,
+        3);
 }
 
 TEST_F(LatheCliRemote, AWrongKeyFailsWithAMessageNamingTheHost) {

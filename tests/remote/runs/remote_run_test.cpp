@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "core/run_manager/run_manager.h"
 #include "core/run_manager/run_preparation.h"
 #include "core/util/file_io.h"
+#include "remote/runs/checkpoint_export.h"
 #include "remote/runs/remote_run_files.h"
 #include "remote/runs/remote_sync.h"
 #include "remote/runs/ssh_launcher.h"
@@ -171,6 +173,39 @@ TEST_F(RemoteRunTest, RunsOnTheNodeFromStartToFinishWithItsCurvesInTheRegistry) 
     EXPECT_EQ(checkpoints.back().path.rfind(location.remote_run_dir, 0), 0u);
     EXPECT_TRUE(fs::exists(checkpoints.back().path));
     EXPECT_TRUE(fs::exists(fs::path(location.remote_run_dir) / "lathe-train.exit.json"));
+
+    // Export: the checkpoint folder comes back byte for byte; an interrupted export (a part
+    // folder with one whole file and one cut short) is continued, and nothing looks complete
+    // before the end.
+    const fs::path node_checkpoint = checkpoints.back().path;
+    const fs::path export_dir = local_ / "exported";
+    const fs::path part = export_dir / ("." + node_checkpoint.filename().string() + ".lathe-part");
+    fs::create_directories(part);
+    std::vector<fs::path> node_files;
+    for (const auto& e : fs::recursive_directory_iterator(node_checkpoint)) {
+        if (e.is_regular_file()) {
+            node_files.push_back(fs::relative(e.path(), node_checkpoint));
+        }
+    }
+    std::sort(node_files.begin(), node_files.end());
+    ASSERT_GE(node_files.size(), 2u);
+    fs::copy_file(node_checkpoint / node_files[0], part / node_files[0]);
+    const std::string cut_file = slurp(node_checkpoint / node_files[1]);
+    std::ofstream(part / node_files[1], std::ios::binary)
+        << cut_file.substr(0, cut_file.size() / 2);
+    auto& connection = pool_.get(host_);
+    const ExportResult exported =
+        export_remote_checkpoint(*connection.sftp, node_checkpoint.string(), export_dir.string());
+    EXPECT_EQ(exported.files, static_cast<int>(node_files.size()));
+    EXPECT_GE(exported.files_reused, 1);
+    EXPECT_FALSE(fs::exists(part));
+    for (const auto& f : node_files) {
+        EXPECT_EQ(slurp(export_dir / node_checkpoint.filename() / f), slurp(node_checkpoint / f))
+            << f;
+    }
+    EXPECT_THROW(
+        export_remote_checkpoint(*connection.sftp, node_checkpoint.string(), export_dir.string()),
+        core::Error);
 
     // The node's run.json points at the uploaded corpus, not the laptop's.
     const json node_config = json::parse(slurp(fs::path(location.remote_run_dir) / "run.json"));

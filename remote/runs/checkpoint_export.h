@@ -1,0 +1,32 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "remote/ssh/transfer.h"
+
+namespace lathe::remote::ssh {
+class SftpClient;
+}
+
+namespace lathe::remote::runs {
+
+struct ExportResult {
+    std::string local_path;  // <local_parent>/<checkpoint folder name>
+    int files = 0;
+    int files_reused = 0;  // already fetched by an interrupted export, hash checked
+    std::uint64_t bytes = 0;
+    std::uint64_t bytes_fetched = 0;
+};
+
+// Copies a checkpoint folder from the node into `local_parent`. Files land in
+// "<local_parent>/.<name>.lathe-part/" first, each verified by size and SHA-256
+// (download_resumable), and the folder is renamed into place only when every file is there: an
+// interrupted export never looks like a checkpoint, and running it again continues it (whole
+// files already fetched are kept once their hash matches, a partial one resumes). Throws
+// core::Error when the target exists, SshError for the connection.
+ExportResult export_remote_checkpoint(ssh::SftpClient& sftp, const std::string& remote_dir,
+                                      const std::string& local_parent,
+                                      const ssh::TransferProgress& progress = {});
+
+}  // namespace lathe::remote::runs
