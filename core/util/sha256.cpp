@@ -38,6 +38,20 @@ struct Digest {
 
 }  // namespace
 
+struct Sha256::Impl {
+    Digest digest;
+};
+Sha256::Sha256() : impl_(new Impl) {}
+Sha256::~Sha256() {
+    delete impl_;
+}
+void Sha256::update(const void* data, std::size_t bytes) {
+    impl_->digest.update(data, bytes);
+}
+std::string Sha256::hex() {
+    return impl_->digest.hex();
+}
+
 std::string sha256_hex(std::string_view bytes) {
     Digest d;
     d.update(bytes.data(), bytes.size());

@@ -133,11 +133,19 @@ void follow_remote_run(core::run_manager::RunManager& manager, SessionPool& pool
     using Clock = std::chrono::steady_clock;
     int backoff_ms = options.reconnect_initial_ms;
     std::optional<Clock::time_point> last_probe;
+    Clock::time_point last_growth = Clock::now();
     int probes_after_end = 0;
     while (stop == nullptr || !stop->load()) {
-        const bool probe = !last_probe || Clock::now() - *last_probe >=
-                                              std::chrono::milliseconds(options.probe_interval_ms);
+        const auto now = Clock::now();
+        const auto idle = std::chrono::milliseconds(options.idle_probe_ms);
+        const bool probe =
+            !last_probe ||
+            now - *last_probe >= std::chrono::milliseconds(options.probe_interval_ms) ||
+            (now - last_growth >= idle && now - *last_probe >= idle);
         const RemoteSyncReport report = sync_remote_runs(manager, pool, resolve, run_id, probe);
+        if (report.bytes_fetched > 0) {
+            last_growth = Clock::now();
+        }
         if (on_pass) {
             on_pass(report);
         }

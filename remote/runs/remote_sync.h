@@ -45,14 +45,19 @@ RemoteSyncReport sync_remote_runs(core::run_manager::RunManager& manager, Sessio
                                   const std::string& only_run_id = "", bool probe = true);
 
 struct FollowOptions {
-    int poll_interval_ms = 200;    // SFTP reads of the growing files
-    int probe_interval_ms = 2000;  // process probes on the node
+    int poll_interval_ms = 200;  // SFTP reads of the growing files
+    // Process probes on the node (one SSH command, much slower than a read): when the run's
+    // files have not grown for idle_probe_ms (a trainer that writes is alive; one killed
+    // silently stops writing), and at least every probe_interval_ms.
+    int idle_probe_ms = 3000;
+    int probe_interval_ms = 30000;
     int reconnect_initial_ms = 200;
     int reconnect_max_ms = 5000;
 };
 
 // Syncs one remote run until it has ended (or `stop` becomes true): polls every
-// poll_interval_ms (each poll is a round trip, so a dead connection is noticed within one), and
+// poll_interval_ms (each poll is a round trip, so a dead connection is noticed within one),
+// probes as FollowOptions says and right after the events say the run ended, and
 // after a dropped connection reconnects with exponential backoff and continues from the mirror's
 // end. `on_pass` sees every pass (progress, problems). Throws SshError for what reconnecting cannot
 // fix (host key changed, authentication refused).

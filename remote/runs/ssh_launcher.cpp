@@ -85,7 +85,7 @@ std::string upload_into_store(ssh::SftpClient& sftp, const std::string& local,
 
 }  // namespace
 
-std::string remote_absolute(const ssh::Session& session, const std::string& path) {
+std::string remote_absolute(ssh::Session& session, const std::string& path) {
     if (!path.empty() && path.front() == '/') {
         return path;
     }

@@ -45,6 +45,6 @@ nlohmann::json prepare_remote_run_json(ssh::SftpClient& sftp, const nlohmann::js
                                        const std::string& remote_run_dir);
 
 // An absolute path on the node: relative paths start in the remote home.
-std::string remote_absolute(const ssh::Session& session, const std::string& path);
+std::string remote_absolute(ssh::Session& session, const std::string& path);
 
 }  // namespace lathe::remote::runs

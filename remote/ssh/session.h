@@ -15,6 +15,24 @@ struct CommandResult {
     std::string err;
 };
 
+class Session;
+
+// A command started with Session::start, running on the node while the session does other
+// work (its output is buffered by libssh meanwhile). wait() collects it as Session::run does.
+class PendingCommand {
+  public:
+    ~PendingCommand();
+    PendingCommand(const PendingCommand&) = delete;
+    PendingCommand& operator=(const PendingCommand&) = delete;
+    CommandResult wait(int timeout_ms = 60000);
+
+  private:
+    friend class Session;
+    PendingCommand(Session& session, void* channel) : session_(session), channel_(channel) {}
+    Session& session_;
+    void* channel_;  // ssh_channel
+};
+
 // One authenticated SSH connection (libssh). Connecting checks the host key against known_hosts
 // (a changed key is always refused; an unknown one only after Prompts::accept_new_host) and then
 // tries ssh-agent, the key files, and passwords in that order. Not thread-safe: one thread uses a
@@ -34,6 +52,9 @@ class Session {
     // is not an error here.
     CommandResult run(const std::string& command_line, int timeout_ms = 60000,
                       const std::string& stdin_bytes = "");
+    // Starts `command_line` and returns at once (stdin gets EOF); see PendingCommand.
+    std::unique_ptr<PendingCommand> start(const std::string& command_line);
+
     // run(), but a non-zero exit throws SshError(remote_failure) with `what`, the exit status and
     // the last line of stderr. Returns stdout.
     std::string run_checked(const std::string& command_line, const std::string& what,
@@ -47,8 +68,9 @@ class Session {
     // "user@host:port" as connected (after ~/.ssh/config), for messages.
     const std::string& label() const { return label_; }
     const SshTarget& target() const { return target_; }
-    // The remote home directory (where relative paths start), asked once at connect.
-    const std::string& home() const { return home_; }
+    // The remote home directory (where relative paths start).
+    // Asked on first use (one command through the login shell, which can be slow to start).
+    const std::string& home();
 
     ssh_session_struct* raw() const { return session_; }
 

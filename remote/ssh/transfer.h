@@ -30,13 +30,14 @@ TransferResult upload_if_changed(SftpClient& sftp, const std::string& local_path
                                  const TransferProgress& progress = {});
 
 // Downloads `remote_path` to `local_path` with pipelined SFTP reads (`window` requests of
-// `chunk_bytes` in flight, as OpenSSH's sftp does). An interrupted download leaves
+// `chunk_bytes` in flight; 32 KiB x 64 is OpenSSH sftp's own choice and measured fastest here,
+// bench_remote). An interrupted download leaves
 // "<local_path>.lathe-part"; calling again continues from its size. The result is checked
 // against the remote size and SHA-256 before it is renamed into place; on a mismatch the part is
 // deleted and the error says so.
 TransferResult download_resumable(SftpClient& sftp, const std::string& remote_path,
                                   const std::string& local_path,
                                   const TransferProgress& progress = {},
-                                  std::uint32_t chunk_bytes = 64 * 1024, int window = 64);
+                                  std::uint32_t chunk_bytes = 32 * 1024, int window = 64);
 
 }  // namespace lathe::remote::ssh

@@ -124,7 +124,7 @@ class RemoteRunTest : public ::testing::Test {
     void follow(const std::string& id, std::atomic<bool>* stop = nullptr) {
         FollowOptions options;
         options.poll_interval_ms = 50;
-        options.probe_interval_ms = 500;
+        options.idle_probe_ms = 500;
         options.reconnect_initial_ms = 50;
         follow_remote_run(*manager_, pool_, resolve_, id, options, stop);
     }
