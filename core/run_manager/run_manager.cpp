@@ -389,6 +389,23 @@ std::string RunManager::output_dir(const RunRecord& run) const {
 }
 
 std::string RunManager::checkpoint_path(const RunRecord& run, const CheckpointChoice& choice) {
+    if (run.target != "local" && run.kind == "lathe") {
+        // On the node: the registry knows its checkpoints from the run's events.
+        std::string last, steps;
+        for (const auto& c : registry_.checkpoints(run.id)) {
+            if (!c.present)
+                continue;
+            steps += (steps.empty() ? "" : ", ") + std::to_string(c.step);
+            if (choice.step && c.step == *choice.step)
+                return c.path;
+            last = c.path;
+        }
+        if (!choice.step && !last.empty())
+            return last;
+        throw Error("run " + run.id + " has no checkpoint" +
+                    (choice.step ? " at step " + std::to_string(*choice.step) : std::string()) +
+                    " on " + run.target + (steps.empty() ? "" : " (it has: " + steps + ")"));
+    }
     const auto all = checkpoints::list_checkpoints(output_dir(run));
     if (all.empty())
         throw Error("run " + run.id + " has no complete checkpoint in " + output_dir(run));
@@ -418,7 +435,9 @@ RunRecord RunManager::resume(const std::string& parent_id, const ChildOptions& o
     if (submit_options.target.empty())
         submit_options.target = parent.target;
 
-    if (parent.kind == "imported" || !fs::exists(fs::path(checkpoint) / "lathe_loop_state.json")) {
+    const bool on_node = parent.target != "local";
+    if (parent.kind == "imported" ||
+        (!on_node && !fs::exists(fs::path(checkpoint) / "lathe_loop_state.json"))) {
         // A Transformers checkpoint: its optimizer.pt and rng_state.pth are Python pickles Lathe
         // does not read, and its TrainingArguments are in training_args.bin (a pickle too).
         if (options.config_path.empty()) {
@@ -445,6 +464,7 @@ RunRecord RunManager::resume(const std::string& parent_id, const ChildOptions& o
 
     ResumeFrom from;
     from.checkpoint_path = checkpoint;
+    from.on_node = on_node;
     if (options.extra_steps > 0) {
         const std::int64_t planned = parent.max_steps > 0 ? parent.max_steps : parent.global_step;
         from.max_steps = planned + options.extra_steps;

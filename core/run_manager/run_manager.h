@@ -110,7 +110,9 @@ class RunManager {
         std::vector<std::string> overrides;
         std::int64_t extra_steps = 0;
         std::string config_path;
-        SubmitOptions submit;
+        // target "" (the default here) = the parent's: a remote run's children run where
+        // its checkpoints are.
+        SubmitOptions submit{"", {}, "", ""};
     };
     registry::RunRecord resume(const std::string& parent_id, const ChildOptions& options,
                                std::vector<std::string>* warnings);

@@ -46,7 +46,7 @@ PreparedRun finish(run::ParsedRunConfig parsed, const std::string& source,
     training_args::apply_overrides(args, overrides, &out.warnings);
     training_args::validate(args);
     check_files(parsed.config, source);
-    if (resume != nullptr &&
+    if (resume != nullptr && !resume->on_node &&
         !fs::exists(fs::path(resume->checkpoint_path) / "trainer_state.json")) {
         throw Error(resume->checkpoint_path +
                     ": not a complete checkpoint (no trainer_state.json); nothing to resume");

@@ -20,6 +20,9 @@ struct PreparedRun {
 struct ResumeFrom {
     std::string checkpoint_path;  // a checkpoint-N folder with trainer_state.json
     std::int64_t max_steps = -1;  // > 0: override max_steps (continue +N steps)
+    // The checkpoint is on the node that ran the parent (a remote run): it cannot be checked
+    // here; the worker there checks it when it starts.
+    bool on_node = false;
 };
 
 // Reads run.json at `config_path` (empty: the embedded default), applies `overrides`

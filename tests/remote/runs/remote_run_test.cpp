@@ -207,6 +207,19 @@ TEST_F(RemoteRunTest, RunsOnTheNodeFromStartToFinishWithItsCurvesInTheRegistry) 
         export_remote_checkpoint(*connection.sftp, node_checkpoint.string(), export_dir.string()),
         core::Error);
 
+    // Continue it by 4 steps on the same node, from its checkpoint there (not moved).
+    core::run_manager::RunManager::ChildOptions child;
+    child.extra_steps = 4;
+    const auto continued = manager_->resume(run.id, child, nullptr);
+    EXPECT_EQ(continued.target, run.target);
+    EXPECT_EQ(continued.parent_checkpoint, checkpoints.back().path);
+    follow(continued.id);
+    const auto continued_done = manager_->registry().get_run(continued.id);
+    EXPECT_EQ(continued_done.status, RunStatus::finished) << continued_done.failure_reason;
+    const auto continued_losses = manager_->registry().metric_series(continued.id, "loss");
+    ASSERT_EQ(continued_losses.size(), 4u);
+    EXPECT_EQ(continued_losses.front().step, 9);
+
     // The node's run.json points at the uploaded corpus, not the laptop's.
     const json node_config = json::parse(slurp(fs::path(location.remote_run_dir) / "run.json"));
     const std::string corpus = node_config["dataset"]["train_files"][0];
