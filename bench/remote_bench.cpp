@@ -41,6 +41,7 @@
 #include "remote/ssh/shell_quote.h"
 #include "remote/ssh/transfer.h"
 #include "tests/remote/support/sshd_server.h"
+#include "tests/tiny_run_config.h"
 
 namespace fs = std::filesystem;
 using namespace lathe::remote;
@@ -148,24 +149,7 @@ Latency local_tail_latency(const fs::path& script, const fs::path& dir, int poll
 
 // A run.json that prepare_run accepts (the stand-in ignores it).
 fs::path write_config(const fs::path& dir) {
-    fs::create_directories(dir);
-    std::ofstream corpus(dir / "corpus.txt");
-    for (int i = 0; i < 300; ++i) {
-        corpus << "Paragraph " << i << ": the quick brown fox jumps over the lazy dog.\n\n";
-    }
-    corpus.close();
-    const json config = {
-        {"name", "latency"},
-        {"model",
-         {{"preset", "gpt2-tiny"},
-          {"config_overrides",
-           {{"n_embd", 32}, {"n_layer", 1}, {"n_head", 2}, {"n_positions", 64}}}}},
-        {"tokenizer", {{"byte_level", true}}},
-        {"dataset",
-         {{"train_files", {"corpus.txt"}}, {"block_size", 32}, {"validation_split_percent", 10}}},
-        {"training_args", {{"max_steps", 8}, {"logging_steps", 1}, {"seed", 3}}}};
-    lathe::core::util::write_file_atomic((dir / "run.json").string(), config.dump(2));
-    return dir / "run.json";
+    return lathe::tests::write_tiny_run_config(dir, "latency");
 }
 
 struct PassStats {
@@ -261,13 +245,7 @@ int main(int argc, char** argv) {
 
     runs::RemoteHost host;
     host.name = "node";
-    host.ssh.host = "127.0.0.1";
-    host.ssh.port = server.port();
-    host.ssh.user = server.user();
-    host.ssh.identity_files = {server.client_key().string()};
-    host.ssh.ssh_config_path = "none";
-    host.ssh.known_hosts_path = server.known_hosts().string();
-    host.ssh.connect_timeout_ms = 5000;
+    host.ssh = server.target();
 
     // 1. Event latency.
     {

@@ -160,26 +160,31 @@ RunRecord RunManager::submit(const PreparedRun& prepared, const SubmitOptions& o
 
 void RunManager::start(const std::string& id) {
     const RunRecord run = registry_.get_run(id);
-    if (run.target != "local") {
-        try {
+    try {
+        registry::RunUpdate update;
+        if (run.target == "local") {
+            update.pid = start_local(run);
+        } else {
             if (!launcher_)
                 throw Error("run " + id + " targets " + run.target +
                             ", and this program cannot reach other machines");
             const auto started = launcher_->start(registry_, run);
-            registry::RunUpdate update;
             update.host = started.host;
             update.pid = started.pid;
-            registry_.update_run(id, update);
-        } catch (const Error& e) {
-            registry::RunUpdate update;
-            update.status = RunStatus::failed;
-            update.failure_reason = std::string("could not start: ") + e.what();
-            update.ended_at = now_seconds();
-            registry_.update_run(id, update);
-            throw;
         }
-        return;
+        registry_.update_run(id, update);
+    } catch (const Error& e) {
+        // Nothing half-starts: the run is failed with the reason, never left "starting".
+        registry::RunUpdate update;
+        update.status = RunStatus::failed;
+        update.failure_reason = std::string("could not start: ") + e.what();
+        update.ended_at = now_seconds();
+        registry_.update_run(id, update);
+        throw;
     }
+}
+
+int RunManager::start_local(const RunRecord& run) {
     launch::LaunchSpec spec;
     spec.supervisor_program = paths_.supervisor_program;
     spec.run_dir = run.run_dir;
@@ -195,19 +200,7 @@ void RunManager::start(const std::string& id) {
         spec.then_command = {paths_.lathe_program, "--registry", paths_.registry_path, "--runs-dir",
                              paths_.runs_root,     "runs",       "_after-exit",        run.id};
     }
-    try {
-        const auto launched = launch::start_detached(spec);
-        registry::RunUpdate update;
-        update.pid = static_cast<int>(launched.supervisor_pid);
-        registry_.update_run(id, update);
-    } catch (const Error& e) {
-        registry::RunUpdate update;
-        update.status = RunStatus::failed;
-        update.failure_reason = std::string("could not start: ") + e.what();
-        update.ended_at = now_seconds();
-        registry_.update_run(id, update);
-        throw;
-    }
+    return static_cast<int>(launch::start_detached(spec).supervisor_pid);
 }
 
 void RunManager::kick_queue(const std::string& target, ReconcileReport* report) {

@@ -139,6 +139,7 @@ class RunManager {
 
   private:
     void start(const std::string& id);
+    int start_local(const registry::RunRecord& run);  // the supervisor's pid
     void kick_queue(const std::string& target, ReconcileReport* report);
     void settle(const registry::RunRecord& run, const launch::ProcessState& state,
                 ReconcileReport* report);

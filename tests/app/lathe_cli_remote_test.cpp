@@ -13,6 +13,7 @@
 #include "core/util/file_io.h"
 #include "tests/remote/support/sshd_server.h"
 #include "tests/test_support.h"
+#include "tests/tiny_run_config.h"
 
 namespace lathe::app {
 namespace {
@@ -71,33 +72,9 @@ class LatheCliRemote : public ::testing::Test {
     }
 
     fs::path write_config() {
-        const fs::path dir = home_ / "config";
-        fs::create_directories(dir);
-        std::ofstream corpus(dir / "corpus.txt");
-        for (int i = 0; i < 300; ++i) {
-            corpus << "Paragraph " << i << ": the quick brown fox jumps over the lazy dog " << i % 7
-                   << " times.\n\n";
-        }
-        corpus.close();
-        const json config = {
-            {"name", "remote-cli"},
-            {"model",
-             {{"preset", "gpt2-tiny"},
-              {"config_overrides",
-               {{"n_embd", 32}, {"n_layer", 1}, {"n_head", 2}, {"n_positions", 64}}}}},
-            {"tokenizer", {{"byte_level", true}}},
-            {"dataset",
-             {{"train_files", {"corpus.txt"}},
-              {"block_size", 32},
-              {"validation_split_percent", 10}}},
-            {"training_args",
-             {{"max_steps", 6},
-              {"per_device_train_batch_size", 4},
-              {"logging_steps", 1},
-              {"save_steps", 3},
-              {"seed", 3}}}};
-        core::util::write_file_atomic((dir / "run.json").string(), config.dump(2));
-        return dir / "run.json";
+        return tests::write_tiny_run_config(
+            home_ / "config", "remote-cli",
+            {{"max_steps", 6}, {"save_steps", 3}, {"eval_steps", 3}});
     }
 
     fs::path home_;

@@ -19,6 +19,7 @@
 #include "core/events/event_reader.h"
 #include "core/util/file_io.h"
 #include "tests/test_support.h"
+#include "tests/tiny_run_config.h"
 
 namespace lathe::app {
 namespace {
@@ -125,35 +126,8 @@ class LatheCli : public ::testing::Test {
         return run;
     }
 
-    // A one-layer GPT-2 on a small corpus: a few seconds per run.
     fs::path write_config(const std::string& name, json args_overrides = json::object()) {
-        const fs::path dir = home_ / ("config-" + name);
-        fs::create_directories(dir);
-        std::ofstream corpus(dir / "corpus.txt");
-        for (int i = 0; i < 300; ++i) {
-            corpus << "Paragraph " << i << ": the quick brown fox jumps over the lazy dog " << i % 7
-                   << " times.\n\n";
-        }
-        corpus.close();
-        json args = {{"max_steps", 8},           {"per_device_train_batch_size", 4},
-                     {"learning_rate", 1e-3},    {"logging_steps", 1},
-                     {"eval_strategy", "steps"}, {"eval_steps", 4},
-                     {"save_steps", 4},          {"seed", 3}};
-        for (const auto& item : args_overrides.items())
-            args[item.key()] = item.value();
-        json config = {{"name", name},
-                       {"model",
-                        {{"preset", "gpt2-tiny"},
-                         {"config_overrides",
-                          {{"n_embd", 32}, {"n_layer", 1}, {"n_head", 2}, {"n_positions", 64}}}}},
-                       {"tokenizer", {{"byte_level", true}}},
-                       {"dataset",
-                        {{"train_files", {"corpus.txt"}},
-                         {"block_size", 32},
-                         {"validation_split_percent", 10}}},
-                       {"training_args", args}};
-        core::util::write_file_atomic((dir / "run.json").string(), config.dump(2));
-        return dir / "run.json";
+        return tests::write_tiny_run_config(home_ / ("config-" + name), name, args_overrides);
     }
 
     std::vector<double> series(const std::string& id, const std::string& key) {

@@ -22,6 +22,7 @@
 #include "remote/runs/ssh_launcher.h"
 #include "remote/ssh/shell_quote.h"
 #include "tests/remote/support/sshd_server.h"
+#include "tests/tiny_run_config.h"
 
 namespace lathe::remote::runs {
 namespace {
@@ -68,13 +69,7 @@ class RemoteRunTest : public ::testing::Test {
         manager_ = std::make_unique<core::run_manager::RunManager>(paths);
 
         host_.name = "node";
-        host_.ssh.host = "127.0.0.1";
-        host_.ssh.port = server_->port();
-        host_.ssh.user = server_->user();
-        host_.ssh.identity_files = {server_->client_key().string()};
-        host_.ssh.ssh_config_path = "none";
-        host_.ssh.known_hosts_path = server_->known_hosts().string();
-        host_.ssh.connect_timeout_ms = 5000;
+        host_.ssh = server_->target();
         host_.worker_command = ssh::shell_quote(LATHE_TRAIN_BINARY);
         host_.supervisor_command = ssh::shell_quote(LATHE_SUPERVISOR_BINARY);
         host_.runs_dir = (server_->dir() / "node runs").string();  // a space on purpose
@@ -85,34 +80,7 @@ class RemoteRunTest : public ::testing::Test {
     }
 
     fs::path write_config(const std::string& name, json args_overrides = json::object()) {
-        const fs::path dir = local_ / ("config-" + name);
-        fs::create_directories(dir);
-        std::ofstream corpus(dir / "corpus.txt");
-        for (int i = 0; i < 300; ++i) {
-            corpus << "Paragraph " << i << ": the quick brown fox jumps over the lazy dog " << i % 7
-                   << " times.\n\n";
-        }
-        corpus.close();
-        json args = {{"max_steps", 8},           {"per_device_train_batch_size", 4},
-                     {"learning_rate", 1e-3},    {"logging_steps", 1},
-                     {"eval_strategy", "steps"}, {"eval_steps", 4},
-                     {"save_steps", 4},          {"seed", 3}};
-        for (const auto& item : args_overrides.items()) {
-            args[item.key()] = item.value();
-        }
-        json config = {{"name", name},
-                       {"model",
-                        {{"preset", "gpt2-tiny"},
-                         {"config_overrides",
-                          {{"n_embd", 32}, {"n_layer", 1}, {"n_head", 2}, {"n_positions", 64}}}}},
-                       {"tokenizer", {{"byte_level", true}}},
-                       {"dataset",
-                        {{"train_files", {"corpus.txt"}},
-                         {"block_size", 32},
-                         {"validation_split_percent", 10}}},
-                       {"training_args", args}};
-        core::util::write_file_atomic((dir / "run.json").string(), config.dump(2));
-        return dir / "run.json";
+        return tests::write_tiny_run_config(local_ / ("config-" + name), name, args_overrides);
     }
 
     core::registry::RunRecord submit(const fs::path& config) {

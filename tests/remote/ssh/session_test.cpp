@@ -18,15 +18,7 @@ namespace {
 using lathe::tests::SshdServer;
 
 SshTarget target_for(const SshdServer& server) {
-    SshTarget target;
-    target.host = "127.0.0.1";
-    target.port = server.port();
-    target.user = server.user();
-    target.identity_files = {server.client_key().string()};
-    target.ssh_config_path = "none";
-    target.known_hosts_path = server.known_hosts().string();
-    target.connect_timeout_ms = 5000;
-    return target;
+    return server.target();
 }
 
 // The remote login shell may print its own noise on stderr first (a developer's .bashrc); what

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "remote/ssh/ssh_target.h"
+
 namespace lathe::tests {
 
 // A real OpenSSH sshd on 127.0.0.1 at a free port, started by the test that needs it: host key,
@@ -28,6 +30,19 @@ class SshdServer {
     // A known_hosts file that trusts this server's host key.
     std::filesystem::path known_hosts() const { return dir_ / "known_hosts"; }
     std::string host_key_fingerprint() const;  // "SHA256:..."
+    // How tests reach this server: 127.0.0.1, its port, this user, the client key, its
+    // known_hosts, no ~/.ssh/config, a 5 s connect timeout.
+    remote::ssh::SshTarget target() const {
+        remote::ssh::SshTarget t;
+        t.host = "127.0.0.1";
+        t.port = port_;
+        t.user = user();
+        t.identity_files = {client_key().string()};
+        t.ssh_config_path = "none";
+        t.known_hosts_path = known_hosts().string();
+        t.connect_timeout_ms = 5000;
+        return t;
+    }
 
     // Cuts every open connection (SIGKILL to the per-connection sshd children); the listener
     // stays, so clients can reconnect. Returns how many processes were killed.
