@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <QTimer>
+#include <QtGlobal>
 
 #include "core/checkpoints/checkpoint_dir.h"
 #include "core/run_manager/run_manager.h"
@@ -39,8 +40,7 @@ void RegistryWatcher::start() {
         connect(timer_, &QTimer::timeout, this, &RegistryWatcher::tick);
     }
     try {
-        manager_ = std::make_unique<RunManager>(options_.paths);
-        open_error_.clear();
+        open_manager();
     } catch (const std::exception& e) {
         // Shown in place of the list; the next tick tries again (the folder may appear).
         open_error_ = QString::fromStdString(e.what());
@@ -56,6 +56,14 @@ void RegistryWatcher::shutdown() {
         timer_ = nullptr;
     }
     manager_.reset();
+    remote_.reset();
+}
+
+void RegistryWatcher::open_manager() {
+    manager_ = std::make_unique<RunManager>(options_.paths);
+    remote_ = std::make_unique<RemoteRunsSync>();
+    remote_->attach(*manager_);
+    open_error_.clear();
 }
 
 void RegistryWatcher::refresh() {
@@ -65,8 +73,7 @@ void RegistryWatcher::refresh() {
 void RegistryWatcher::tick() {
     if (!manager_) {
         try {
-            manager_ = std::make_unique<RunManager>(options_.paths);
-            open_error_.clear();
+            open_manager();
             // A log asked for while the registry could not be opened has no folder yet.
             if (!log_run_.isEmpty() && log_dir_.empty())
                 followLog(log_run_);
@@ -86,8 +93,11 @@ void RegistryWatcher::tick() {
 void RegistryWatcher::publish_runs() {
     RunsSnapshot snapshot;
     try {
-        if (options_.reconcile)
+        if (options_.reconcile) {
             last_ingested_ = manager_->reconcile().ingested;
+            for (const auto& problem : remote_->pass(*manager_))
+                qWarning("lathe-studio: %s", problem.c_str());
+        }
         snapshot.ingested = last_ingested_;
         for (const auto& run : manager_->registry().list_runs())
             snapshot.runs.push_back(to_run_row(run));

@@ -8,6 +8,7 @@
 #include <QStringList>
 
 #include "core/run_manager/lathe_paths.h"
+#include "ui/runs/remote_runs_sync.h"
 #include "ui/runs/run_snapshot.h"
 
 class QTimer;
@@ -65,6 +66,7 @@ class RegistryWatcher : public QObject {
     void actionFinished(const lathe::ui::runs::ActionResult& result);
 
   private:
+    void open_manager();  // throws what RunManager's constructor throws
     void tick();
     void publish_runs();
     void publish_checkpoints();
@@ -75,6 +77,8 @@ class RegistryWatcher : public QObject {
     void perform(const QString& action, const QString& run_id, Work work);
 
     WatcherOptions options_;
+    // Declared before manager_, whose launcher uses its connections: destroyed after it.
+    std::unique_ptr<RemoteRunsSync> remote_;
     std::unique_ptr<core::run_manager::RunManager> manager_;
     QString open_error_;
     QTimer* timer_ = nullptr;
