@@ -45,4 +45,8 @@ bool is_terminal(RunStatus status) {
            status == RunStatus::stopped || status == RunStatus::lost;
 }
 
+bool is_live(RunStatus status) {
+    return status == RunStatus::starting || status == RunStatus::running;
+}
+
 }  // namespace lathe::core::registry

@@ -19,6 +19,8 @@ std::string to_string(RunStatus status);
 RunStatus parse_run_status(const std::string& text);
 // finished, failed, stopped and lost: no process will change the run any more.
 bool is_terminal(RunStatus status);
+// starting or running: its processes may be alive.
+bool is_live(RunStatus status);
 
 struct RunRecord {
     std::string id;

@@ -41,10 +41,6 @@ constexpr const char* kKillRequestedFile = "lathe-kill-requested";
 // A run claimed by a process that is launching it right now has no supervisor.json for a moment.
 constexpr double kStartingGraceSeconds = 30.0;
 
-bool is_live(RunStatus s) {
-    return s == RunStatus::starting || s == RunStatus::running;
-}
-
 std::string events_path(const RunRecord& run) {
     return (fs::path(run.run_dir) / "events.jsonl").string();
 }
@@ -227,13 +223,25 @@ void RunManager::apply_process_state(const std::string& id, const launch::Proces
     settle(registry_.get_run(id), state, report);
 }
 
+void RunManager::ingest(const RunRecord& run, ReconcileReport* report) {
+    if (!fs::exists(events_path(run)))
+        return;
+    const auto result = registry::ingest_events(registry_, run.id, events_path(run));
+    for (const auto& e : result.errors)
+        report->notes.push_back(run.id + ": " + e);
+}
+
+bool RunManager::needs_settling(const RunRecord& run) {
+    // An ended run whose exit record was not seen yet (the final event comes first); after an
+    // hour nobody waits for it any more.
+    const bool exit_unknown = registry::is_terminal(run.status) && !run.exit_code && run.ended_at &&
+                              *run.ended_at > now_seconds() - 3600.0;
+    return run.kind == "lathe" && (registry::is_live(run.status) || exit_unknown);
+}
+
 void RunManager::settle(const RunRecord& before, const launch::ProcessState& state,
                         ReconcileReport* report) {
-    if (fs::exists(events_path(before))) {
-        const auto result = registry::ingest_events(registry_, before.id, events_path(before));
-        for (const auto& e : result.errors)
-            report->notes.push_back(before.id + ": " + e);
-    }
+    ingest(before, report);
     const RunRecord run = registry_.get_run(before.id);
     const bool stop_requested = fs::exists(fs::path(run.run_dir) / kStopRequestedFile);
     const bool kill_requested = fs::exists(fs::path(run.run_dir) / kKillRequestedFile);
@@ -242,7 +250,7 @@ void RunManager::settle(const RunRecord& before, const launch::ProcessState& sta
         const auto& exit = *state.exit;
         registry::RunUpdate update;
         update.exit_code = exit.exit_code;
-        if (is_live(run.status)) {
+        if (registry::is_live(run.status)) {
             // The trainer ended without run_finished/run_failed: the exit record is all there is.
             update.ended_at = exit.ended_at_unix_s;
             if (kill_requested || (stop_requested && exit.signal)) {
@@ -264,7 +272,7 @@ void RunManager::settle(const RunRecord& before, const launch::ProcessState& sta
             registry_.update_run(run.id, update);
         return;
     }
-    if (!is_live(run.status))
+    if (!registry::is_live(run.status))
         return;
     if (state.supervisor_alive || state.trainer_alive)
         return;
@@ -304,15 +312,10 @@ ReconcileReport RunManager::reconcile(int wait_for_lock_ms) {
 
 void RunManager::reconcile_locked(ReconcileReport* report) {
     std::set<std::string> targets;
-    const double recent = now_seconds() - 3600.0;
     for (const auto& run : registry_.list_runs()) {
         if (run.status == RunStatus::queued)
             targets.insert(run.target);
-        if (run.kind != "lathe" || run.target != "local")
-            continue;
-        const bool exit_unknown = registry::is_terminal(run.status) && !run.exit_code &&
-                                  run.ended_at && *run.ended_at > recent;
-        if (is_live(run.status) || exit_unknown)
+        if (run.target == "local" && needs_settling(run))
             settle(run, launch::probe(run.run_dir), report);
     }
     for (const auto& target : targets)
@@ -332,7 +335,7 @@ void RunManager::stop(const std::string& id) {
         registry_.update_run(id, update);
         return;
     }
-    if (!is_live(run.status))
+    if (!registry::is_live(run.status))
         throw Error("run " + id + " is " + registry::to_string(run.status) + "; nothing to stop");
     touch(fs::path(run.run_dir) / kStopRequestedFile);
     send_signal(run, SIGTERM);
@@ -340,14 +343,14 @@ void RunManager::stop(const std::string& id) {
 
 void RunManager::save_now(const std::string& id) {
     const RunRecord run = registry_.get_run(id);
-    if (!is_live(run.status))
+    if (!registry::is_live(run.status))
         throw Error("run " + id + " is " + registry::to_string(run.status) + "; it cannot save");
     send_signal(run, SIGUSR1);
 }
 
 void RunManager::kill(const std::string& id) {
     const RunRecord run = registry_.get_run(id);
-    if (!is_live(run.status))
+    if (!registry::is_live(run.status))
         throw Error("run " + id + " is " + registry::to_string(run.status) + "; nothing to kill");
     touch(fs::path(run.run_dir) / kKillRequestedFile);
     send_signal(run, SIGKILL);
@@ -418,7 +421,7 @@ std::string RunManager::checkpoint_path(const RunRecord& run, const CheckpointCh
 RunRecord RunManager::resume(const std::string& parent_id, const ChildOptions& options,
                              std::vector<std::string>* warnings) {
     const RunRecord parent = registry_.get_run(parent_id);
-    if (is_live(parent.status) && options.extra_steps > 0)
+    if (registry::is_live(parent.status) && options.extra_steps > 0)
         throw Error("run " + parent_id + " is still " + registry::to_string(parent.status) +
                     "; continue it once it has ended");
     const std::string checkpoint = checkpoint_path(parent, options.checkpoint);

@@ -93,6 +93,12 @@ class RunManager {
     // first. Needs the ingestion lock like reconcile().
     void apply_process_state(const std::string& id, const launch::ProcessState& state,
                              ReconcileReport* report);
+    // Only the first half of that: brings the registry up to date with the run directory's
+    // events.jsonl; unreadable lines become report notes.
+    void ingest(const registry::RunRecord& run, ReconcileReport* report);
+    // Whether reconcile() looks at a run: live, or ended within the hour with its exit record
+    // not seen yet. The same rule for runs on other machines.
+    static bool needs_settling(const registry::RunRecord& run);
 
     // Signals: stop = SIGTERM (checkpoint, then exit), save = SIGUSR1, kill = SIGKILL.
     // Stopping a queued run cancels it.

@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "core/launch/probe.h"
-#include "core/registry/ingest.h"
 #include "core/registry/ingest_lock.h"
 #include "core/util/error.h"
 #include "remote/runs/file_mirror.h"
@@ -22,10 +21,6 @@ namespace {
 
 using core::registry::RunRecord;
 using core::registry::RunStatus;
-
-bool is_live(RunStatus s) {
-    return s == RunStatus::starting || s == RunStatus::running;
-}
 
 core::launch::ProcessState probe_on_node(ssh::Session& session, const RemoteRunLocation& location) {
     const std::string out =
@@ -66,13 +61,7 @@ void sync_one(core::run_manager::RunManager& manager, SessionPool& pool,
             manager.apply_process_state(run.id, state, &applied);
             report.probed[run.id] = state;
         } else {
-            const std::string events = (fs::path(run.run_dir) / "events.jsonl").string();
-            if (fs::exists(events)) {
-                for (const auto& e :
-                     core::registry::ingest_events(manager.registry(), run.id, events).errors) {
-                    applied.notes.push_back(run.id + ": " + e);
-                }
-            }
+            manager.ingest(run, &applied);
         }
         for (const auto& note : applied.notes) {
             report.notes.push_back(note);
@@ -85,16 +74,9 @@ void sync_one(core::run_manager::RunManager& manager, SessionPool& pool,
 }
 
 bool wants_sync(const RunRecord& run) {
-    if (host_of_target(run.target).empty() || run.kind != "lathe" ||
-        !fs::exists(fs::path(run.run_dir) / kRemoteRunFile)) {
-        return false;
-    }
-    const double hour_ago =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
-        3600.0;
-    const bool exit_unknown = core::registry::is_terminal(run.status) && !run.exit_code &&
-                              run.ended_at && *run.ended_at > hour_ago;
-    return is_live(run.status) || exit_unknown;
+    return !host_of_target(run.target).empty() &&
+           core::run_manager::RunManager::needs_settling(run) &&
+           fs::exists(fs::path(run.run_dir) / kRemoteRunFile);
 }
 
 }  // namespace
@@ -160,7 +142,7 @@ void follow_remote_run(core::run_manager::RunManager& manager, SessionPool& pool
         }
         const auto probed = report.probed.find(run_id);
         const RunRecord run = manager.registry().get_run(run_id);
-        if (!is_live(run.status) && run.status != RunStatus::queued) {
+        if (!core::registry::is_live(run.status) && run.status != RunStatus::queued) {
             // The events say it ended; the node's exit record says how (exit code, signal).
             // The supervisor writes it a moment after the trainer's last event.
             const bool settled = probed != report.probed.end() &&

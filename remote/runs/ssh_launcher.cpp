@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/launch/records.h"
+#include "core/launch/signals.h"
 #include "core/util/error.h"
 #include "core/util/sha256.h"
 #include "remote/runs/remote_run_files.h"
@@ -22,29 +23,6 @@ namespace lathe::remote::runs {
 namespace {
 
 constexpr int kSupervisorStartTimeoutMs = 20000;
-
-std::string first_line(const std::string& text) {
-    const auto start = text.find_first_not_of("\r\n \t");
-    if (start == std::string::npos) {
-        return "";
-    }
-    return text.substr(start, text.find('\n', start) - start);
-}
-
-const char* signal_word(int sig) {
-    switch (sig) {
-        case SIGTERM:
-            return "TERM";
-        case SIGKILL:
-            return "KILL";
-        case SIGUSR1:
-            return "USR1";
-        case SIGINT:
-            return "INT";
-        default:
-            throw core::Error("signal " + std::to_string(sig) + " cannot be sent to a remote run");
-    }
-}
 
 // Uploads one local file or folder into the content-addressed store; returns its node path.
 std::string upload_into_store(ssh::SftpClient& sftp, const std::string& local,
@@ -141,7 +119,7 @@ SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry
             throw core::Error("host " + host.name + ": the worker command '" + host.worker_command +
                               "' does not run there (exit status " +
                               std::to_string(version.exit_status) + ": " +
-                              first_line(version.err.empty() ? version.out : version.err) +
+                              ssh::last_line(version.err.empty() ? version.out : version.err) +
                               "); install Lathe on the node or set the host's worker command");
         }
         const std::string root = remote_absolute(session, host.runs_dir);
@@ -171,7 +149,7 @@ SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry
             if (std::chrono::steady_clock::now() > deadline) {
                 const std::string log =
                     sftp.stat(remote_dir + "/supervisor.log")
-                        ? first_line(sftp.read_file(remote_dir + "/supervisor.log", 4096))
+                        ? ssh::last_line(sftp.read_file(remote_dir + "/supervisor.log", 4096))
                         : "no supervisor.log";
                 throw core::Error("host " + host.name + ": the supervisor (" +
                                   host.supervisor_command + ") did not start the run in " +
@@ -197,11 +175,12 @@ void SshLauncher::signal(const core::registry::Registry& registry,
         auto& connection = pool_.get(host);
         const auto result = connection.session->run(
             location.supervisor_command + " " +
-                ssh::shell_command({"--signal", signal_word(sig), location.remote_run_dir}),
+                ssh::shell_command(
+                    {"--signal", core::launch::signal_name(sig), location.remote_run_dir}),
             30000);
         if (result.exit_status != 0) {
             throw core::Error("run " + run.id + " on host " + host.name + ": " +
-                              first_line(result.err.empty() ? result.out : result.err));
+                              ssh::last_line(result.err.empty() ? result.out : result.err));
         }
     } catch (const ssh::SshError&) {
         pool_.drop(host.name);

@@ -50,17 +50,17 @@ SshError::Kind classify_connect_error(const std::string& message) {
     return SshError::Kind::unreachable;
 }
 
-void last_line_of(const std::string& text, std::string& out) {
-    std::size_t end = text.find_last_not_of("\r\n");
-    if (end == std::string::npos) {
-        return;
-    }
-    const std::size_t start = text.rfind('\n', end);
-    out = text.substr(start == std::string::npos ? 0 : start + 1,
-                      end - (start == std::string::npos ? 0 : start + 1) + 1);
-}
-
 }  // namespace
+
+std::string last_line(const std::string& text) {
+    const std::size_t end = text.find_last_not_of("\r\n");
+    if (end == std::string::npos) {
+        return "";
+    }
+    const std::size_t newline = text.rfind('\n', end);
+    const std::size_t start = newline == std::string::npos ? 0 : newline + 1;
+    return text.substr(start, end - start + 1);
+}
 
 std::unique_ptr<Session> Session::connect(const SshTarget& target, const Prompts& prompts) {
     if (target.host.empty()) {
@@ -279,8 +279,7 @@ std::string Session::run_checked(const std::string& command_line, const std::str
                                  int timeout_ms) {
     CommandResult result = run(command_line, timeout_ms);
     if (result.exit_status != 0) {
-        std::string last;
-        last_line_of(result.err.empty() ? result.out : result.err, last);
+        const std::string last = last_line(result.err.empty() ? result.out : result.err);
         throw SshError(
             SshError::Kind::remote_failure,
             "host " + label_ + ": cannot " + what + ": " +

@@ -17,6 +17,10 @@ struct CommandResult {
 
 class Session;
 
+// The last non-empty line of a command's output: its own message, after whatever the node's
+// login shell printed first.
+std::string last_line(const std::string& text);
+
 // A command started with Session::start, running on the node while the session does other
 // work (its output is buffered by libssh meanwhile). wait() collects it as Session::run does.
 class PendingCommand {

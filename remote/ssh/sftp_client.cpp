@@ -14,11 +14,6 @@ namespace lathe::remote::ssh {
 
 namespace {
 
-struct FileCloser {
-    void operator()(sftp_file_struct* f) const { sftp_close(f); }
-};
-using FilePtr = std::unique_ptr<sftp_file_struct, FileCloser>;
-
 RemoteFileInfo info_of(sftp_attributes attributes) {
     RemoteFileInfo info;
     info.bytes = attributes->size;
@@ -43,6 +38,10 @@ const char* sftp_error_text(int code) {
 }
 
 }  // namespace
+
+void SftpFileCloser::operator()(sftp_file_struct* file) const {
+    sftp_close(file);
+}
 
 SftpClient::SftpClient(Session& session) : session_(session) {
     sftp_ = sftp_new(session.raw());
@@ -115,7 +114,7 @@ std::vector<RemoteDirEntry> SftpClient::list(const std::string& path) {
 
 std::string SftpClient::read_range(const std::string& path, std::uint64_t offset,
                                    std::size_t max_bytes) {
-    FilePtr file(sftp_open(sftp_, path.c_str(), O_RDONLY, 0));
+    SftpFile file(sftp_open(sftp_, path.c_str(), O_RDONLY, 0));
     if (!file) {
         fail("open", path);
     }
@@ -145,8 +144,8 @@ std::string SftpClient::read_file(const std::string& path, std::size_t max_bytes
 void SftpClient::write_file_atomic(const std::string& path, const std::string& bytes, int mode) {
     const std::string part = path + ".lathe-part";
     {
-        FilePtr file(sftp_open(sftp_, part.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                               static_cast<mode_t>(mode)));
+        SftpFile file(sftp_open(sftp_, part.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                static_cast<mode_t>(mode)));
         if (!file) {
             fail("create", part);
         }

@@ -1,15 +1,23 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 struct sftp_session_struct;
+struct sftp_file_struct;
 
 namespace lathe::remote::ssh {
 
 class Session;
+
+// An open SFTP file handle, closed when it goes away.
+struct SftpFileCloser {
+    void operator()(sftp_file_struct* file) const;
+};
+using SftpFile = std::unique_ptr<sftp_file_struct, SftpFileCloser>;
 
 struct RemoteFileInfo {
     std::uint64_t bytes = 0;

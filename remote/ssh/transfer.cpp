@@ -25,20 +25,11 @@ namespace lathe::remote::ssh {
 
 namespace {
 
-struct FileCloser {
-    void operator()(sftp_file_struct* f) const { sftp_close(f); }
-};
-using FilePtr = std::unique_ptr<sftp_file_struct, FileCloser>;
-
 std::uint64_t local_size(const std::string& path) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     return ec ? 0 : size;
 }
-
-}  // namespace
-
-namespace {
 
 // OpenSSL's SHA-256 (SHA-NI or tuned assembly) hashes several times faster than coreutils'
 // sha256sum, which would otherwise finish long after a download; sha256sum where there is no
@@ -84,7 +75,7 @@ TransferResult upload_if_changed(SftpClient& sftp, const std::string& local_path
         throw core::Error(local_path + ": cannot open for upload: " + std::strerror(errno));
     }
     {
-        FilePtr file(sftp_open(sftp.raw(), part.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
+        SftpFile file(sftp_open(sftp.raw(), part.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
         if (!file) {
             sftp.fail("create", part);
         }
@@ -139,7 +130,7 @@ TransferResult download_resumable(SftpClient& sftp, const std::string& remote_pa
     if (out.get() < 0) {
         throw core::Error(part + ": cannot open for writing: " + std::strerror(errno));
     }
-    FilePtr file(sftp_open(sftp.raw(), remote_path.c_str(), O_RDONLY, 0));
+    SftpFile file(sftp_open(sftp.raw(), remote_path.c_str(), O_RDONLY, 0));
     if (!file) {
         sftp.fail("open", remote_path);
     }

@@ -21,8 +21,7 @@ std::vector<std::string> RemoteRunsSync::pass(core::run_manager::RunManager& man
     bool any_live = false;
     for (const auto& run : manager.registry().list_runs()) {
         any_live = any_live || (!remote::runs::host_of_target(run.target).empty() &&
-                                (run.status == core::registry::RunStatus::starting ||
-                                 run.status == core::registry::RunStatus::running));
+                                core::registry::is_live(run.status));
     }
     if (!any_live) {
         return {};

@@ -32,10 +32,7 @@ using core::registry::RunStatus;
 using nlohmann::json;
 
 std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    return core::util::read_file(path.string());
 }
 
 // Stands in for lathe-train where the test needs control of timing: appends a log event every

@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/util/file_io.h"
 #include "core/util/sha256.h"
 #include "remote/ssh/session.h"
 #include "remote/ssh/sftp_client.h"
@@ -34,10 +35,7 @@ std::string random_bytes(std::size_t n, unsigned seed) {
 }
 
 std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    return core::util::read_file(path.string());
 }
 
 void write(const fs::path& path, const std::string& bytes) {
