@@ -219,16 +219,15 @@ int export_command(const CliContext& ctx, const std::string& run_key,
                                          (step ? " at step " + std::to_string(*step) : "") +
                                          (steps.empty() ? "" : " (it has: " + steps + ")"));
     }
+    const auto name = std::filesystem::path(chosen->path).filename().string();
+    std::string local = (std::filesystem::path(to) / name).string();
+    if (std::filesystem::exists(local)) {
+        throw CliError(kCliWrongState, local + " already exists; export somewhere else");
+    }
     std::filesystem::create_directories(to);
-    std::string local;
     std::uint64_t bytes = 0, fetched = 0;
     if (remote::runs::host_of_target(run.target).empty()) {
         // A local checkpoint: the same part-folder-then-rename, so no half copy looks complete.
-        const auto name = std::filesystem::path(chosen->path).filename().string();
-        local = (std::filesystem::path(to) / name).string();
-        if (std::filesystem::exists(local)) {
-            throw CliError(kCliWrongState, local + " already exists");
-        }
         const auto part = std::filesystem::path(to) / ("." + name + ".lathe-part");
         std::filesystem::remove_all(part);
         std::filesystem::copy(chosen->path, part, std::filesystem::copy_options::recursive);

@@ -126,6 +126,29 @@ TEST_F(LatheCliRemote, AddTestTrainFollowAndShowARunOnAHost) {
         3);
 }
 
+// Without logs -f: `lathe runs sync` passes alone take a remote run to its end.
+TEST_F(LatheCliRemote, SyncPassesBringARunToItsEndAndHostsCanBeRemoved) {
+    ASSERT_EQ(lathe(add_host_arguments("node", server_->client_key().string())).exit_code, 0);
+    const auto started = lathe("train " + quoted(write_config().string()) + " --host node");
+    ASSERT_EQ(started.exit_code, 0) << started.err;
+    std::string id = started.out;
+    id.erase(id.find_last_not_of("\n ") + 1);
+    json run = json::object();
+    for (int pass = 0; pass < 600 && run.value("status", "") != "finished"; ++pass) {
+        const auto synced = lathe("--json runs sync " + id);
+        ASSERT_EQ(synced.exit_code, 0) << synced.err;
+        run = json::parse(lathe("--json runs show " + id).out);
+    }
+    EXPECT_EQ(run["status"], "finished") << run.dump();
+    EXPECT_EQ(json::parse(lathe("--json runs metrics " + id + " --key loss").out)["loss"].size(),
+              6u);
+
+    EXPECT_EQ(lathe("hosts rm node").exit_code, 0);
+    for (const auto& host : json::parse(lathe("--json hosts list").out)) {
+        EXPECT_NE(host["name"], "node");
+    }
+}
+
 TEST_F(LatheCliRemote, AWrongKeyFailsWithAMessageNamingTheHost) {
     const auto other = server_->dir() / "wrong_key";
     tests::shell_output("ssh-keygen -q -t ed25519 -N '' -f " + quoted(other.string()));

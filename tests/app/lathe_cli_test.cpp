@@ -190,6 +190,17 @@ TEST_F(LatheCli, DetachedRunFinishesWithMetricsCheckpointsAndLogs) {
     EXPECT_NE(logs.out.find("run directory"), std::string::npos) << logs.out;
     EXPECT_EQ(lathe("runs stop " + id).exit_code, 4);  // nothing to stop
     EXPECT_EQ(lathe("runs show no-such-run").exit_code, 3);
+
+    // Export of a local checkpoint: the folder copied whole, never over an existing one.
+    const fs::path out = home_ / "exported";
+    const auto exported =
+        lathe("--json runs export " + id + " --checkpoint 4 --to " + out.string());
+    ASSERT_EQ(exported.exit_code, 0) << exported.err;
+    EXPECT_EQ(json::parse(exported.out)["path"], (out / "checkpoint-4").string());
+    EXPECT_EQ(core::util::read_file((out / "checkpoint-4" / "trainer_state.json").string()),
+              core::util::read_file((dir / "checkpoint-4" / "trainer_state.json").string()));
+    EXPECT_EQ(lathe("runs export " + id + " --checkpoint 4 --to " + out.string()).exit_code, 4);
+    EXPECT_EQ(lathe("runs export " + id + " --checkpoint 5 --to " + out.string()).exit_code, 3);
 }
 
 TEST_F(LatheCli, LogsFollowUntilTheEndAndRotationIsReflected) {
