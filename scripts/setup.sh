@@ -10,6 +10,8 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread nlohmann-json3-dev libpcre2-dev libicu-dev libssl-dev
   libsqlite3-dev
   libcli11-dev
+  # data-parallel training: c10d's Gloo backend headers (libtorch links this libgloo)
+  libgloo-dev
   # studio and remote
   qt6-base-dev libqcustomplot-dev libssh-dev
   # tests: real sshd, a display for widgets

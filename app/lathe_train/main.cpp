@@ -12,6 +12,9 @@
 #include "app/lathe_train/dry_run.h"
 #include "app/lathe_train/exit_codes.h"
 #include "app/lathe_train/run_setup.h"
+#include "core/distributed/process_group.h"
+#include "core/distributed/rank_agent.h"
+#include "core/distributed/world.h"
 #include "core/events/event_writer.h"
 #include "core/run/run_config.h"
 #include "core/trainer/run_signals.h"
@@ -37,12 +40,63 @@ struct Cli {
     bool print_schema = false;
     bool no_progress = false;
     std::vector<std::string> overrides;
+    // torchrun's launcher options: lathe-train then starts the ranks itself (rank agent).
+    std::int64_t nproc_per_node = 1;
+    std::int64_t nnodes = 1;
+    std::int64_t node_rank = 0;
+    std::string master_addr = "127.0.0.1";
+    int master_port = 0;
 };
 
 struct Loaded {
     core::run::RunConfig config;
     core::training_args::TrainingArguments args;
 };
+
+bool is_launcher_option(const std::string& arg) {
+    for (const char* name : {"--nproc-per-node", "--nnodes", "--node-rank", "--master-addr",
+                             "--master-port"}) {
+        if (arg == name || arg.rfind(std::string(name) + "=", 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+// The job's ranks run this same program with the same arguments, less the launcher options.
+std::vector<std::string> rank_command(int argc, char** argv) {
+    std::vector<std::string> command{fs::canonical("/proc/self/exe").string()};
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (is_launcher_option(arg)) {
+            if (arg.find('=') == std::string::npos)
+                ++i;
+            continue;
+        }
+        command.push_back(arg);
+    }
+    return command;
+}
+
+fs::path run_dir_of(const Cli& cli, const core::training_args::TrainingArguments& args) {
+    return fs::absolute(cli.run_dir.empty() ? fs::path(args.output_dir) : fs::path(cli.run_dir));
+}
+
+int run_agent(const Cli& cli, const Loaded& loaded, int argc, char** argv) {
+    core::distributed::RankAgentOptions options;
+    options.command = rank_command(argc, argv);
+    options.nproc_per_node = cli.nproc_per_node;
+    options.nnodes = cli.nnodes;
+    options.node_rank = cli.node_rank;
+    options.master_addr = cli.master_addr;
+    options.master_port = cli.master_port;
+    options.run_dir = run_dir_of(cli, loaded.args).string();
+    options.run_id = cli.run_id.empty() ? fs::path(options.run_dir).filename().string() : cli.run_id;
+    options.ok_exit_codes = {kExitSuccess, kExitStopped};
+    fs::create_directories(options.run_dir);
+    core::util::write_file_atomic((fs::path(options.run_dir) / "lathe-train.pid").string(),
+                                  std::to_string(::getpid()) + "\n");
+    return core::distributed::run_rank_agent(options);
+}
 
 Loaded load(const Cli& cli) {
     auto parsed =
@@ -62,25 +116,45 @@ Loaded load(const Cli& cli) {
 
 int train(const Cli& cli, const Loaded& loaded) {
     const auto& args = loaded.args;
-    const fs::path run_dir =
-        fs::absolute(cli.run_dir.empty() ? fs::path(args.output_dir) : fs::path(cli.run_dir));
+    const fs::path run_dir = run_dir_of(cli, args);
+    const auto world = core::distributed::world_from_environment();
+    const bool main_rank = world.is_main();
+    const bool under_agent = std::getenv(core::distributed::kRankAgentVariable) != nullptr;
     fs::path output_dir = args.output_dir;
     if (output_dir.is_relative())
         output_dir = cli.run_dir.empty() ? fs::absolute(output_dir) : run_dir / output_dir;
     fs::create_directories(run_dir);
-    core::util::write_file_atomic((run_dir / "run.json").string(),
-                                  core::run::to_json(loaded.config).dump(2) + "\n");
-    core::util::write_file_atomic((run_dir / "lathe-train.pid").string(),
-                                  std::to_string(::getpid()) + "\n");
+    if (main_rank) {
+        core::util::write_file_atomic((run_dir / "run.json").string(),
+                                      core::run::to_json(loaded.config).dump(2) + "\n");
+    }
+    if (!world.distributed()) {
+        core::util::write_file_atomic((run_dir / "lathe-train.pid").string(),
+                                      std::to_string(::getpid()) + "\n");
+    }
 
     core::trainer::TrainerOptions options;
     options.args = args;
     options.output_dir = output_dir.string();
     options.run_id = cli.run_id.empty() ? run_dir.filename().string() : cli.run_id;
-    options.events_path = (run_dir / "events.jsonl").string();
+    // Rank 0 writes the job's events; under the rank agent a rank's failure goes to a file the
+    // agent reports from, so that the job has one run_failed naming the rank that failed.
+    if (main_rank)
+        options.events_path = (run_dir / "events.jsonl").string();
+    if (under_agent)
+        options.failure_file = core::distributed::rank_failure_path(run_dir.string(), world.rank);
     options.run_config = core::run::to_json(loaded.config);
     options.sample = loaded.config.sample;
-    options.progress_bar = !cli.no_progress && ::isatty(STDERR_FILENO);
+    options.progress_bar = !cli.no_progress && main_rank && ::isatty(STDERR_FILENO);
+    if (torch::cuda::is_available()) {
+        options.device = torch::Device(torch::kCUDA, static_cast<int>(world.local_rank));
+    }
+    if (world.distributed()) {
+        options.process_group = core::distributed::ProcessGroup::connect(
+            world, options.device, std::chrono::seconds(args.ddp_timeout));
+        std::cout << "lathe-train: rank " << world.rank << " of " << world.world_size << " ("
+                  << options.process_group->backend() << ", " << options.device.str() << ")\n";
+    }
 
     std::cout << "lathe-train: run directory " << run_dir.string() << "\n";
     const auto seed = static_cast<std::uint64_t>(args.seed);
@@ -90,8 +164,13 @@ int train(const Cli& cli, const Loaded& loaded) {
         data = prepare_data(loaded.config, pieces,
                             static_cast<std::uint64_t>(args.data_seed.value_or(args.seed)));
     } catch (const core::Error& e) {
-        core::events::EventWriter(options.events_path, options.run_id)
-            .write("run_failed", {{"reason", "data_error"}, {"message", e.what()}});
+        const nlohmann::json failure = {{"reason", "data_error"}, {"message", e.what()}};
+        if (!options.failure_file.empty()) {
+            core::util::write_file_atomic(options.failure_file, failure.dump(2) + "\n");
+        } else if (!options.events_path.empty()) {
+            core::events::EventWriter(options.events_path, options.run_id)
+                .write("run_failed", failure);
+        }
         std::cerr << "lathe-train: data error: " << e.what() << "\n";
         return kExitDataError;
     }
@@ -134,6 +213,15 @@ int main(int argc, char** argv) {
                  "Validate config and data, load the model, print the plan; train nothing");
     app.add_flag("--print-schema", cli.print_schema, "Print the TrainingArguments schema as JSON");
     app.add_flag("--no-progress", cli.no_progress, "No progress bar on the terminal");
+    app.add_option("--nproc-per-node", cli.nproc_per_node,
+                   "Data-parallel processes on this node (one per GPU, or CPU processes)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--nnodes", cli.nnodes, "Nodes in the job (each runs lathe-train)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--node-rank", cli.node_rank, "This node's index, 0 for the rank-0 node");
+    app.add_option("--master-addr", cli.master_addr, "Rank 0's host as every node reaches it");
+    app.add_option("--master-port", cli.master_port,
+                   "Rendezvous port on the rank-0 host; default a free one (single node)");
     // Hosts view and remote runs check the worker on a node with this line.
     app.set_version_flag("--version", std::string("lathe-train ") + core::util::kLatheVersion +
                                           " (libtorch " + TORCH_VERSION + ")");
@@ -156,7 +244,11 @@ int main(int argc, char** argv) {
         return kExitInvalidConfig;
     }
     try {
-        return cli.dry_run ? dry_run(loaded.config, loaded.args) : train(cli, loaded);
+        if (cli.dry_run)
+            return dry_run(loaded.config, loaded.args);
+        if (cli.nproc_per_node > 1 || cli.nnodes > 1)
+            return run_agent(cli, loaded, argc, argv);
+        return train(cli, loaded);
     } catch (const core::Error& e) {
         std::cerr << "lathe-train: " << e.what() << "\n";
         return kExitInvalidConfig;

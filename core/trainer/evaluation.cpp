@@ -10,18 +10,21 @@
 namespace lathe::core::trainer {
 
 EvalResult evaluate_loss(models::CausalLanguageModel& model, const data::TokenBlocks& blocks,
-                         std::int64_t batch_size, const torch::Device& device, bool bf16) {
+                         std::int64_t batch_size, const torch::Device& device, bool bf16,
+                         std::int64_t shard, std::int64_t shard_count) {
     const auto start = std::chrono::steady_clock::now();
     torch::NoGradGuard no_grad;
     const bool was_training = model.is_training();
     model.eval();
     EvalResult result;
     double weighted = 0.0;
-    for (std::int64_t first = 0; first < blocks.size(); first += batch_size) {
-        std::vector<std::int64_t> indices;
-        for (std::int64_t i = first; i < std::min(first + batch_size, blocks.size()); ++i) {
-            indices.push_back(i);
-        }
+    std::vector<std::int64_t> mine;
+    for (std::int64_t i = shard; i < blocks.size(); i += shard_count)
+        mine.push_back(i);
+    const auto count = static_cast<std::int64_t>(mine.size());
+    for (std::int64_t first = 0; first < count; first += batch_size) {
+        std::vector<std::int64_t> indices(mine.begin() + first,
+                                          mine.begin() + std::min(first + batch_size, count));
         auto ids = make_batch(blocks, indices, device);
         torch::Tensor logits;
         {

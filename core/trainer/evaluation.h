@@ -17,9 +17,11 @@ struct EvalResult {
 };
 
 // Runs the model over every evaluation block in order, in eval mode and without gradients,
-// then restores the mode it found.
+// then restores the mode it found. With shard_count > 1 only blocks shard, shard + shard_count,
+// ... are evaluated (one rank's share; the trainer combines the shares by sample count).
 EvalResult evaluate_loss(models::CausalLanguageModel& model, const data::TokenBlocks& blocks,
-                         std::int64_t batch_size, const torch::Device& device, bool bf16 = false);
+                         std::int64_t batch_size, const torch::Device& device, bool bf16 = false,
+                         std::int64_t shard = 0, std::int64_t shard_count = 1);
 
 // Transformers' metric keys (eval_runtime 4 decimals, rates 3), without epoch/step.
 nlohmann::json eval_metrics(const EvalResult& result);

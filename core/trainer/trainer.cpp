@@ -44,6 +44,18 @@ bool is_out_of_memory(const std::string& message) {
            message.find("bad_alloc") != std::string::npos;
 }
 
+// Samples each rank sees per epoch: DistributedSampler pads the dataset to a multiple of the
+// world size, so every rank has ceil(n / world) of them.
+std::int64_t blocks_per_rank(std::int64_t blocks,
+                             const std::shared_ptr<distributed::ProcessGroup>& group) {
+    const std::int64_t world = group ? group->world_size() : 1;
+    return (blocks + world - 1) / world;
+}
+
+std::int64_t world_of(const std::shared_ptr<distributed::ProcessGroup>& group) {
+    return group ? group->world_size() : 1;
+}
+
 std::string metric_key(const std::string& metric) {
     return metric.rfind("eval_", 0) == 0 ? metric : "eval_" + metric;
 }
@@ -74,7 +86,9 @@ Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
       eval_(std::move(eval)),
       options_(std::move(options)),
       args_(training_args::resolved(options_.args)),
-      plan_(plan_steps(args_, train_.size())),
+      plan_(plan_steps(args_, blocks_per_rank(train_.size(), options_.process_group),
+                       world_of(options_.process_group))),
+      ranks_(options_.process_group, options_.device),
       flow_(args_, plan_) {
     training_args::validate(args_);
     if (args_.eval_strategy != "no" && eval_.empty()) {
@@ -95,6 +109,11 @@ Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
     model_->set_gradient_checkpointing(args_.gradient_checkpointing);
     model_->set_neftune_noise_alpha(args_.neftune_noise_alpha);
     optimizer_ = create_optimizer(*model_, args_, &warnings_);
+    if (ranks_.active()) {
+        gradient_buckets_ = std::make_unique<distributed::GradientBuckets>(
+            model_->parameters(), ranks_.group(),
+            args_.ddp_bucket_cap_mb.value_or(25) * 1024 * 1024);
+    }
     schedule_.type = lr_schedules::parse_scheduler_type(args_.lr_scheduler_type);
     schedule_.warmup_steps = plan_.warmup_steps;
     schedule_.total_steps = plan_.max_steps;
@@ -116,7 +135,7 @@ Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
     }
     sampler_ = std::make_unique<data::EpochSampler>(
         train_.size(), static_cast<std::uint64_t>(args_.data_seed.value_or(args_.seed)),
-        options_.shuffle);
+        options_.shuffle, ranks_.rank(), ranks_.world_size());
     if (!options_.events_path.empty()) {
         events_ = std::make_unique<events::EventWriter>(options_.events_path, options_.run_id);
     }
@@ -151,17 +170,56 @@ void Trainer::emit(const std::string& type, json fields) {
         events_->write(type, std::move(fields));
 }
 
+void Trainer::report_failure(json failure) {
+    if (options_.failure_file.empty()) {
+        emit("run_failed", std::move(failure));
+        return;
+    }
+    try {
+        fs::create_directories(fs::path(options_.failure_file).parent_path());
+        util::write_file_atomic(options_.failure_file, failure.dump(2) + "\n");
+    } catch (const std::exception& e) {
+        std::cerr << "lathe-train: cannot write " << options_.failure_file << ": " << e.what()
+                  << "\n";
+    }
+}
+
+std::string Trainer::rng_state_file() const {
+    // One file per rank in a data-parallel job (Transformers writes rng_state_<rank>.pth).
+    return ranks_.active() ? "lathe_rng_state_" + std::to_string(ranks_.rank()) + ".pt"
+                           : kRngStateFile;
+}
+
+// Signals reach the ranks at different moments; acting on them only once every rank knows keeps
+// the ranks in step (a save or stop is a collective).
+void Trainer::agree_on_requests() {
+    bool save = take_save_request();
+    bool stop = stop_requested();
+    if (ranks_.active()) {
+        const auto agreed = ranks_.any({save, stop});
+        save = agreed[0];
+        stop = agreed[1];
+    }
+    if (save)
+        control_.should_save = true;
+    if (stop) {
+        control_.should_save = true;
+        control_.should_training_stop = true;
+        stop_reason_ = "stopped";
+    }
+}
+
 TrainOutcome Trainer::train() {
     try {
         return train_inner();
     } catch (const RunFailure& e) {
-        emit("run_failed", {{"reason", e.reason()}, {"message", e.what()}});
+        report_failure({{"reason", e.reason()}, {"message", e.what()}});
         throw;
     } catch (const Error& e) {
-        emit("run_failed", {{"reason", "exception"}, {"message", e.what()}});
+        report_failure({{"reason", "exception"}, {"message", e.what()}});
         throw;
     } catch (const std::bad_alloc&) {
-        emit("run_failed", {{"reason", "out_of_memory"},
+        report_failure({{"reason", "out_of_memory"},
                             {"message", "memory allocation failed"},
                             {"hint",
                              "lower per_device_train_batch_size or block_size, or raise "
@@ -170,13 +228,13 @@ TrainOutcome Trainer::train() {
     } catch (const std::exception& e) {
         const std::string message = e.what();
         if (is_out_of_memory(message)) {
-            emit("run_failed", {{"reason", "out_of_memory"},
+            report_failure({{"reason", "out_of_memory"},
                                 {"message", message.substr(0, 2000)},
                                 {"hint",
                                  "lower per_device_train_batch_size or block_size, or raise "
                                  "gradient_accumulation_steps"}});
         } else {
-            emit("run_failed", {{"reason", "exception"}, {"message", message.substr(0, 2000)}});
+            report_failure({{"reason", "exception"}, {"message", message.substr(0, 2000)}});
         }
         throw;
     }
@@ -210,12 +268,17 @@ TrainOutcome Trainer::train_inner() {
     const auto stale = checkpoints::remove_stale_staging(options_.output_dir);
     torch::manual_seed(static_cast<std::uint64_t>(args_.seed));
     const auto resume = resume_checkpoint_path();
+    // One model on every rank, whatever each initialised (DDP does the same at wrap time).
+    if (ranks_.active())
+        distributed::broadcast_parameters(model_->parameters(), *ranks_.group());
 
     std::int64_t parameters = 0;
     for (const auto& p : model_->parameters())
         parameters += p.numel();
     emit("run_started", {{"config", options_.run_config},
-                         {"world_size", 1},
+                         {"world_size", ranks_.world_size()},
+                         {"backend", ranks_.active() ? json(ranks_.group()->backend())
+                                                     : json(nullptr)},
                          {"device", options_.device.str()},
                          {"parameter_count", parameters},
                          {"versions", {{"lathe", "0.1.0"}, {"libtorch", TORCH_VERSION}}},
@@ -253,13 +316,7 @@ TrainOutcome Trainer::train_inner() {
             optimizer_step();
             flow_.on_step_end(state_.global_step, control_);
             each_callback([&](TrainerCallback& c) { c.on_step_end(state_, control_); });
-            if (take_save_request())
-                control_.should_save = true;
-            if (stop_requested()) {
-                control_.should_save = true;
-                control_.should_training_stop = true;
-                stop_reason_ = "stopped";
-            }
+            agree_on_requests();
             maybe_log_save_evaluate();
             report_progress(false);
             if (control_.should_epoch_stop || control_.should_training_stop)
@@ -276,16 +333,18 @@ TrainOutcome Trainer::train_inner() {
     if (args_.load_best_model_at_end && state_.best_model_checkpoint)
         load_best_model();
     // Transformers' end-of-training cleanup: with save_total_limit 1, only the best survives.
-    for (const auto& old : checkpoints::checkpoints_to_delete_at_train_end(
-             checkpoints::list_checkpoints(options_.output_dir), args_.save_total_limit,
-             state_.best_model_checkpoint)) {
-        checkpoints::remove_checkpoint(old);
-        emit("checkpoint_deleted", {{"path", old}});
+    if (ranks_.is_main()) {
+        for (const auto& old : checkpoints::checkpoints_to_delete_at_train_end(
+                 checkpoints::list_checkpoints(options_.output_dir), args_.save_total_limit,
+                 state_.best_model_checkpoint)) {
+            checkpoints::remove_checkpoint(old);
+            emit("checkpoint_deleted", {{"path", old}});
+        }
     }
     each_callback([&](TrainerCallback& c) { c.on_train_end(state_, control_); });
 
     // The final log entry, as Trainer.train() writes it.
-    total_loss_scalar_ += tr_loss_.item<double>();
+    total_loss_scalar_ += ranks_.mean(tr_loss_.item<double>());
     const double runtime = seconds_between(train_start_, Clock::now());
     const double samples = static_cast<double>(plan_.global_batch_size * plan_.max_steps);
     const double steps = static_cast<double>(plan_.max_steps);
@@ -321,7 +380,12 @@ void Trainer::train_window(std::int64_t micro_batches) {
         targets += static_cast<std::int64_t>(indices.size()) * (train_.block_size() - 1);
         windows.push_back(std::move(indices));
     }
-    for (const auto& indices : windows) {
+    for (std::size_t w = 0; w < windows.size(); ++w) {
+        const auto& indices = windows[w];
+        // Only the backward that ends the window averages gradients across ranks (DDP's
+        // no_sync for the others).
+        if (gradient_buckets_)
+            gradient_buckets_->set_sync(w + 1 == windows.size());
         auto ids = make_batch(train_, indices, options_.device);
         // Token-weighted mean over the whole accumulation window (Transformers'
         // num_items_in_batch): each micro-batch contributes its loss sum / window targets.
@@ -347,12 +411,16 @@ void Trainer::train_window(std::int64_t micro_batches) {
         } else {
             tr_loss_ = tr_loss_ + detached;
         }
-        const auto tokens = ids.numel();
+        // Every rank's batch has this many tokens (the sampler pads to equal shards): counts are
+        // for the whole job, as Transformers gathers them.
+        const auto tokens = ids.numel() * ranks_.world_size();
         state_.num_input_tokens_seen += tokens;
         tokens_since_log_ += tokens;
         total_flos_ +=
             6.0 * static_cast<double>(non_embedding_parameters_) * static_cast<double>(tokens);
     }
+    if (gradient_buckets_)
+        gradient_buckets_->finish();
     micro_batches_in_epoch_ += micro_batches;
 }
 
@@ -406,7 +474,7 @@ void Trainer::log(json logs, const std::string& event_type) {
 
 void Trainer::maybe_log_save_evaluate() {
     if (control_.should_log && state_.global_step > globalstep_last_logged_) {
-        const double tr_loss = tr_loss_.item<double>();
+        const double tr_loss = ranks_.mean(tr_loss_.item<double>());
         tr_loss_.zero_();
         json logs;
         logs["loss"] = round_to(
@@ -432,14 +500,26 @@ void Trainer::maybe_log_save_evaluate() {
 
 json Trainer::evaluate() {
     auto result = evaluate_loss(*model_, eval_, args_.per_device_eval_batch_size, options_.device,
-                                args_.bf16);
+                                args_.bf16, ranks_.rank(), ranks_.world_size());
+    if (ranks_.active()) {
+        // Each rank evaluated its share; the job's loss is the sample-weighted mean.
+        std::vector<double> sums{result.samples > 0
+                                     ? result.loss * static_cast<double>(result.samples)
+                                     : 0.0,
+                                 static_cast<double>(result.samples),
+                                 static_cast<double>(result.batches)};
+        ranks_.sum(sums);
+        result.samples = static_cast<std::int64_t>(sums[1]);
+        result.batches = static_cast<std::int64_t>(sums[2]);
+        result.loss = result.samples > 0 ? sums[0] / sums[1] : std::nan("");
+    }
     json metrics = eval_metrics(result);
     log(metrics, "");
     json event = state_.log_history.back();
     event["eval_perplexity"] = std::exp(result.loss);
     emit("eval", event);
 
-    if (!options_.sample.prompt.empty() && tokenizer_) {
+    if (!options_.sample.prompt.empty() && tokenizer_ && ranks_.is_main()) {
         auto prompt = tokenizer_->encode(options_.sample.prompt, false);
         models::GenerateOptions gen;
         gen.max_new_tokens = options_.sample.max_new_tokens;
@@ -481,8 +561,28 @@ json Trainer::evaluate() {
 }
 
 void Trainer::save_checkpoint(const json& metrics) {
-    checkpoints::CheckpointStaging staging(options_.output_dir, state_.global_step);
-    const fs::path dir = staging.path();
+    const std::string final_path =
+        (fs::path(options_.output_dir) / checkpoints::checkpoint_dir_name(state_.global_step))
+            .string();
+    if (state_.best_global_step && *state_.best_global_step == state_.global_step) {
+        state_.best_model_checkpoint = final_path;
+    }
+    std::optional<checkpoints::CheckpointStaging> staging;
+    if (ranks_.is_main())
+        staging.emplace(options_.output_dir, state_.global_step);
+    // Every rank puts its own part (its RNG state) into rank 0's staging folder; the folder is
+    // renamed to checkpoint-N only after all parts are on disk, so a checkpoint that looks
+    // complete is complete for every rank.
+    const fs::path dir = ranks_.from_main("checkpoint-staging-" + std::to_string(saves_++),
+                                          staging ? staging->path() : std::string());
+    if (!ranks_.is_main()) {
+        // A node that does not share output_dir keeps no RNG part (docs/distributed.md).
+        if (!args_.save_only_model && fs::is_directory(dir))
+            save_rng_state((dir / rng_state_file()).string());
+        ranks_.barrier();
+        each_callback([&](TrainerCallback& c) { c.on_save(state_, control_); });
+        return;
+    }
     models::save_model(*model_, dir.string(), tokenizer_ ? &*tokenizer_ : nullptr);
     util::write_file_atomic((dir / "training_args.json").string(), args_.to_json().dump(2) + "\n");
     if (!args_.save_only_model) {
@@ -490,8 +590,9 @@ void Trainer::save_checkpoint(const json& metrics) {
         std::vector<double> base_lrs(optimizer_->param_groups().size(), args_.learning_rate);
         save_scheduler_state(base_lrs, state_.global_step, current_lr_,
                              (dir / "scheduler.pt").string());
-        save_rng_state((dir / kRngStateFile).string());
+        save_rng_state((dir / rng_state_file()).string());
         json loop = {{"epoch", epoch_},
+                     {"world_size", ranks_.world_size()},
                      {"micro_batches_in_epoch", micro_batches_in_epoch_},
                      {"sampler", data::to_json(sampler_->state())},
                      {"tr_loss", tr_loss_.item<double>()},
@@ -501,18 +602,13 @@ void Trainer::save_checkpoint(const json& metrics) {
                      {"plateau", plateau_ ? plateau_->state() : json(nullptr)}};
         util::write_file_atomic((dir / kLoopStateFile).string(), loop.dump(2) + "\n");
     }
-    const std::string final_path =
-        (fs::path(options_.output_dir) / checkpoints::checkpoint_dir_name(state_.global_step))
-            .string();
-    if (state_.best_global_step && *state_.best_global_step == state_.global_step) {
-        state_.best_model_checkpoint = final_path;
-    }
     state_.stateful_callbacks = json::object();
     state_.stateful_callbacks["TrainerControl"] = control_.to_json();
     if (early_stopping_)
         state_.stateful_callbacks["EarlyStoppingCallback"] = early_stopping_->to_json();
+    ranks_.barrier();  // every rank's part is written
     state_.save((dir / "trainer_state.json").string());
-    const std::string committed = staging.commit();
+    const std::string committed = staging->commit();
 
     for (const auto& old :
          checkpoints::checkpoints_to_rotate(checkpoints::list_checkpoints(options_.output_dir),
@@ -542,7 +638,24 @@ void Trainer::resume_from(const std::string& checkpoint) {
     const json loop = json::parse(util::read_file(loop_file.string()));
     epoch_ = loop.at("epoch").get<std::int64_t>();
     micro_batches_in_epoch_ = loop.at("micro_batches_in_epoch").get<std::int64_t>();
-    sampler_->set_state(data::sampler_state_from_json(loop.at("sampler")));
+    const std::int64_t saved_world = loop.value("world_size", std::int64_t{1});
+    auto position = data::sampler_state_from_json(loop.at("sampler"));
+    if (saved_world != ranks_.world_size()) {
+        // The samples already seen this epoch are kept as a count; which ones each rank sees
+        // next, and the RNG streams, cannot match the run that was interrupted.
+        const std::int64_t consumed = position.index * saved_world;
+        position.index = std::min(sampler_->per_rank_size(),
+                                  (consumed + ranks_.world_size() - 1) / ranks_.world_size());
+        micro_batches_in_epoch_ = std::min(
+            plan_.batches_per_epoch, position.index / args_.per_device_train_batch_size);
+        emit("warning",
+             {{"message", "resuming a checkpoint saved by " + std::to_string(saved_world) +
+                              " process(es) with " + std::to_string(ranks_.world_size()) +
+                              ": the data order within this epoch and the random number "
+                              "streams will not continue exactly (the global batch is now " +
+                              std::to_string(plan_.global_batch_size) + ")"}});
+    }
+    sampler_->set_state(position);
     tr_loss_.fill_(loop.at("tr_loss").get<double>());
     total_loss_scalar_ = loop.at("total_loss_scalar").get<double>();
     globalstep_last_logged_ = loop.at("globalstep_last_logged").get<std::int64_t>();
@@ -566,7 +679,16 @@ void Trainer::resume_from(const std::string& checkpoint) {
         micro_batches_in_epoch_ = 0;
         ++epoch_;
     }
-    load_rng_state((fs::path(checkpoint) / kRngStateFile).string());
+    fs::path rng = fs::path(checkpoint) / rng_state_file();
+    if (!fs::exists(rng)) {
+        for (const char* fallback : {kRngStateFile, "lathe_rng_state_0.pt"}) {
+            if (fs::exists(fs::path(checkpoint) / fallback)) {
+                rng = fs::path(checkpoint) / fallback;
+                break;
+            }
+        }
+    }
+    load_rng_state(rng.string());
     if (state_.global_step >= plan_.max_steps)
         control_.should_training_stop = true;
 }

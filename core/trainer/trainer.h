@@ -12,6 +12,7 @@
 #include "core/checkpoints/trainer_state.h"
 #include "core/data/sampler.h"
 #include "core/data/token_blocks.h"
+#include "core/distributed/gradient_buckets.h"
 #include "core/events/event_writer.h"
 #include "core/lr_schedules/reduce_lr_on_plateau.h"
 #include "core/lr_schedules/schedule.h"
@@ -19,6 +20,7 @@
 #include "core/run/run_config.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/trainer/callbacks.h"
+#include "core/trainer/data_parallel.h"
 #include "core/trainer/flow.h"
 #include "core/trainer/step_plan.h"
 #include "core/training_args/training_arguments.h"
@@ -42,6 +44,12 @@ struct TrainerOptions {
     bool progress_bar = false;  // a terminal progress line on stderr
     torch::Device device = torch::kCPU;
     std::vector<std::shared_ptr<TrainerCallback>> callbacks;  // after the built-in flow
+    // Data parallelism (docs/distributed.md): null is a one-process run. Every rank runs a
+    // Trainer; only rank 0 should be given an events_path.
+    std::shared_ptr<distributed::ProcessGroup> process_group;
+    // When set, a failure is written here as JSON (reason, message, hint) instead of a
+    // run_failed event: the rank agent reports it for the whole job.
+    std::string failure_file;
 };
 
 struct TrainOutcome {
@@ -89,6 +97,9 @@ class Trainer {
     void save_checkpoint(const nlohmann::json& metrics);
     void log(nlohmann::json logs, const std::string& event_type);
     void emit(const std::string& type, nlohmann::json fields);
+    void report_failure(nlohmann::json failure);
+    std::string rng_state_file() const;
+    void agree_on_requests();
     template <typename Hook>
     void each_callback(Hook&& hook) {
         for (auto& callback : options_.callbacks)
@@ -105,6 +116,10 @@ class Trainer {
     training_args::TrainingArguments args_;  // resolved
     StepPlan plan_;
     std::vector<std::string> warnings_;
+
+    DataParallel ranks_;
+    std::unique_ptr<distributed::GradientBuckets> gradient_buckets_;
+    std::int64_t saves_ = 0;  // names each checkpoint's shared staging folder key
 
     std::unique_ptr<torch::optim::Optimizer> optimizer_;
     lr_schedules::ScheduleSpec schedule_;

@@ -161,6 +161,11 @@ void validate(const TrainingArguments& args) {
     if (a.save_total_limit)
         at_least("save_total_limit", static_cast<double>(*a.save_total_limit), 0);
     seed_range("seed", a.seed);
+    if (a.ddp_timeout <= 0)
+        throw Error("ddp_timeout must be > 0 seconds (got " + std::to_string(a.ddp_timeout) + ")");
+    if (a.ddp_bucket_cap_mb && *a.ddp_bucket_cap_mb <= 0)
+        throw Error("ddp_bucket_cap_mb must be > 0 (got " + std::to_string(*a.ddp_bucket_cap_mb) +
+                    ")");
     if (a.data_seed)
         seed_range("data_seed", *a.data_seed);
     if (const auto* path = std::get_if<std::string>(&a.resume_from_checkpoint);
