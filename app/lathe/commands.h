@@ -15,7 +15,8 @@ struct TrainCommand {
     std::string name;
     std::vector<std::string> tags;
     std::vector<std::string> overrides;
-    std::string host;  // "" = this machine; else a host (lathe hosts list): target ssh:HOST
+    std::string host;       // "" = this machine; else a host (lathe hosts list): target ssh:HOST
+    std::string processes;  // --nproc: data-parallel processes; "" = 1
 };
 int train_command(const CliContext& ctx, const TrainCommand& cmd);
 

@@ -103,7 +103,9 @@ int manual_command(int argc, char** argv) {
         for (const auto& a : rest) {
             if (a == "-h" || a == "--help") {
                 std::cout << (is_train ? "lathe train [run.json] [--name N] [--tag T]... "
-                                         "[--host HOST] [--key value]...\n"
+                                         "[--host HOST] [--nproc N] [--key value]...\n"
+                                         "  --nproc N: N data-parallel processes (one per GPU, "
+                                         "or Gloo CPU processes)\n"
                                        : "lathe runs fork RUN [--checkpoint N] [--config "
                                          "run.json] [--name N] [--key value]...\n")
                           << "  --key value: any TrainingArguments field (lathe-train "
@@ -113,8 +115,10 @@ int manual_command(int argc, char** argv) {
         }
         if (is_train) {
             TrainCommand cmd;
-            rest = take_own_options(rest, ctx, {{"--name", &cmd.name}, {"--host", &cmd.host}},
-                                    &cmd.tags);
+            rest = take_own_options(
+                rest, ctx,
+                {{"--name", &cmd.name}, {"--host", &cmd.host}, {"--nproc", &cmd.processes}},
+                &cmd.tags);
             if (!rest.empty() && rest.front().rfind("-", 0) != 0) {
                 cmd.config_path = rest.front();
                 rest.erase(rest.begin());

@@ -47,6 +47,17 @@ int train_command(const CliContext& ctx, const TrainCommand& cmd) {
     options.tags = cmd.tags;
     if (!cmd.host.empty())
         options.target = "ssh:" + cmd.host;
+    if (!cmd.processes.empty()) {
+        try {
+            std::size_t used = 0;
+            options.processes = std::stoll(cmd.processes, &used);
+            if (used != cmd.processes.size() || options.processes < 1)
+                throw std::invalid_argument(cmd.processes);
+        } catch (const std::exception&) {
+            throw CliError(kCliInvalidInput,
+                           "--nproc = \"" + cmd.processes + "\" must be a whole number >= 1");
+        }
+    }
     report_started(ctx, manager.submit(prepared, options));
     return kCliSuccess;
 }

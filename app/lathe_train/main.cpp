@@ -1,7 +1,7 @@
 // lathe-train: the headless worker every Lathe run executes. With no arguments it trains the
 // embedded default (docs/lathe-train.md).
-#include <CLI/CLI.hpp>
 #include <torch/version.h>
+#include <CLI/CLI.hpp>
 
 #include <unistd.h>
 
@@ -54,8 +54,8 @@ struct Loaded {
 };
 
 bool is_launcher_option(const std::string& arg) {
-    for (const char* name : {"--nproc-per-node", "--nnodes", "--node-rank", "--master-addr",
-                             "--master-port"}) {
+    for (const char* name :
+         {"--nproc-per-node", "--nnodes", "--node-rank", "--master-addr", "--master-port"}) {
         if (arg == name || arg.rfind(std::string(name) + "=", 0) == 0)
             return true;
     }
@@ -90,7 +90,8 @@ int run_agent(const Cli& cli, const Loaded& loaded, int argc, char** argv) {
     options.master_addr = cli.master_addr;
     options.master_port = cli.master_port;
     options.run_dir = run_dir_of(cli, loaded.args).string();
-    options.run_id = cli.run_id.empty() ? fs::path(options.run_dir).filename().string() : cli.run_id;
+    options.run_id =
+        cli.run_id.empty() ? fs::path(options.run_dir).filename().string() : cli.run_id;
     options.ok_exit_codes = {kExitSuccess, kExitStopped};
     fs::create_directories(options.run_dir);
     core::util::write_file_atomic((fs::path(options.run_dir) / "lathe-train.pid").string(),

@@ -114,8 +114,8 @@ std::shared_ptr<ProcessGroup> ProcessGroup::connect(const WorldInfo& world,
         if (device.is_cuda()) {
             auto options = c10d::ProcessGroupNCCL::Options::create();
             options->timeout = timeout;
-            impl->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl->store, rank, size,
-                                                                     options);
+            impl->nccl =
+                c10::make_intrusive<c10d::ProcessGroupNCCL>(impl->store, rank, size, options);
             backend = "nccl";
         }
 #endif

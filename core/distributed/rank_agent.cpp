@@ -107,8 +107,8 @@ int shell_code(int status) {
 }
 
 // run_failed for the first rank that failed: its own reason and message when it left them.
-json failure_event(const RankAgentOptions& options, std::int64_t global_rank, pid_t pid,
-                   int status, const std::string& host) {
+json failure_event(const RankAgentOptions& options, std::int64_t global_rank, pid_t pid, int status,
+                   const std::string& host) {
     json event = {{"reason", "rank_failed"},
                   {"rank", global_rank},
                   {"host", host},
@@ -121,9 +121,8 @@ json failure_event(const RankAgentOptions& options, std::int64_t global_rank, pi
         event["exit_code"] = WEXITSTATUS(status);
         what = "exited with code " + std::to_string(WEXITSTATUS(status));
     }
-    std::string message =
-        "rank " + std::to_string(global_rank) + " (pid " + std::to_string(pid) + " on " + host +
-        ") " + what;
+    std::string message = "rank " + std::to_string(global_rank) + " (pid " + std::to_string(pid) +
+                          " on " + host + ") " + what;
     const auto failure_path = rank_failure_path(options.run_dir, global_rank);
     std::error_code ec;
     if (fs::exists(failure_path, ec)) {
@@ -225,17 +224,18 @@ int run_rank_agent(const RankAgentOptions& options) {
 
     json listing = json::array();
     for (const auto& r : ranks)
-        listing.push_back({{"rank", r.rank}, {"pid", static_cast<std::int64_t>(r.pid)}, {"host", host}});
-    util::write_file_atomic((ranks_dir / ("node-" + std::to_string(options.node_rank) + ".json"))
-                                .string(),
-                            json{{"agent_pid", static_cast<std::int64_t>(agent_pid)},
-                                 {"host", host},
-                                 {"master_addr", world.master_addr},
-                                 {"master_port", world.master_port},
-                                 {"world_size", world.world_size},
-                                 {"ranks", listing}}
-                                    .dump(2) +
-                                "\n");
+        listing.push_back(
+            {{"rank", r.rank}, {"pid", static_cast<std::int64_t>(r.pid)}, {"host", host}});
+    util::write_file_atomic(
+        (ranks_dir / ("node-" + std::to_string(options.node_rank) + ".json")).string(),
+        json{{"agent_pid", static_cast<std::int64_t>(agent_pid)},
+             {"host", host},
+             {"master_addr", world.master_addr},
+             {"master_port", world.master_port},
+             {"world_size", world.world_size},
+             {"ranks", listing}}
+                .dump(2) +
+            "\n");
 
     std::optional<std::size_t> first_failed;
     std::optional<Clock::time_point> kill_at;

@@ -11,7 +11,7 @@ namespace lathe::core::distributed {
 struct RankAgentOptions {
     std::vector<std::string> command;  // one rank's argv; command[0] an absolute path
     std::int64_t nproc_per_node = 1;
-    std::int64_t nnodes = 1;     // ranks are contiguous per node: node n has n*N .. n*N+N-1
+    std::int64_t nnodes = 1;  // ranks are contiguous per node: node n has n*N .. n*N+N-1
     std::int64_t node_rank = 0;
     std::string master_addr = "127.0.0.1";  // rank 0's host as every node reaches it
     int master_port = 0;                    // 0: a free port of this machine (single node only)
@@ -19,7 +19,7 @@ struct RankAgentOptions {
     std::string run_id;
     // Ranks told to save or stop get this long to follow their peers before SIGKILL; a rank that
     // failed takes its peers down at once (they cannot progress without it).
-    std::int64_t stop_grace_ms = 0;  // 0: wait for them (a save at stop can take long)
+    std::int64_t stop_grace_ms = 0;        // 0: wait for them (a save at stop can take long)
     std::vector<int> ok_exit_codes = {0};  // lathe-train adds its "stopped" code
 };
 

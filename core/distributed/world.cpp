@@ -19,15 +19,14 @@ std::int64_t parse_int(const std::string& name, const std::string& text) {
     errno = 0;
     const long long value = std::strtoll(text.c_str(), &end, 10);
     if (errno != 0 || end == nullptr || *end != '\0') {
-        throw Error("environment variable " + name + " = \"" + text +
-                    "\" is not an integer");
+        throw Error("environment variable " + name + " = \"" + text + "\" is not an integer");
     }
     return value;
 }
 
 // The first of `names` that is set, as (name, value).
-std::optional<std::pair<std::string, std::int64_t>> first_int(const Getenv& getenv,
-                                                              std::initializer_list<const char*> names) {
+std::optional<std::pair<std::string, std::int64_t>> first_int(
+    const Getenv& getenv, std::initializer_list<const char*> names) {
     for (const char* name : names) {
         if (auto value = getenv(name)) {
             return std::make_pair(std::string(name), parse_int(name, *value));
@@ -96,14 +95,16 @@ WorldInfo world_from_environment(const Getenv& getenv) {
     auto addr = getenv("MASTER_ADDR");
     auto port = getenv("MASTER_PORT");
     if (!addr || addr->empty() || !port) {
-        throw Error("environment variables MASTER_ADDR and MASTER_PORT must name the rank-0 host "
-                    "and a free port for a distributed run (WORLD_SIZE = " +
-                    std::to_string(world.world_size) + ")");
+        throw Error(
+            "environment variables MASTER_ADDR and MASTER_PORT must name the rank-0 host "
+            "and a free port for a distributed run (WORLD_SIZE = " +
+            std::to_string(world.world_size) + ")");
     }
     world.master_addr = *addr;
     const auto port_value = parse_int("MASTER_PORT", *port);
     if (port_value < 1 || port_value > 65535) {
-        throw Error("environment variable MASTER_PORT = " + *port + " is not a TCP port (1..65535)");
+        throw Error("environment variable MASTER_PORT = " + *port +
+                    " is not a TCP port (1..65535)");
     }
     world.master_port = static_cast<int>(port_value);
     return world;

@@ -114,6 +114,10 @@ RunRecord RunManager::submit(const PreparedRun& prepared, const SubmitOptions& o
                 : !prepared.config.name.empty() ? prepared.config.name
                                                 : "run";
     meta.target = options.target;
+    meta.processes = options.processes > 0 ? options.processes : 1;
+    if (meta.processes > 4096)
+        throw Error("processes = " + std::to_string(meta.processes) +
+                    " is more ranks than one target runs (at most 4096)");
     meta.tags = options.tags;
     meta.notes = options.notes;
     meta.parent_run_id = parent_run_id;
@@ -192,6 +196,11 @@ int RunManager::start_local(const RunRecord& run) {
                     "--run-id",
                     run.id,
                     "--no-progress"};
+    const auto processes = run_processes(run.run_dir);
+    if (processes > 1) {
+        spec.command.push_back("--nproc-per-node");
+        spec.command.push_back(std::to_string(processes));
+    }
     if (!paths_.lathe_program.empty()) {
         spec.then_command = {paths_.lathe_program, "--registry", paths_.registry_path, "--runs-dir",
                              paths_.runs_root,     "runs",       "_after-exit",        run.id};
@@ -430,6 +439,8 @@ RunRecord RunManager::resume(const std::string& parent_id, const ChildOptions& o
         submit_options.name = parent.name;
     if (submit_options.target.empty())
         submit_options.target = parent.target;
+    if (submit_options.processes == 0)
+        submit_options.processes = run_processes(parent.run_dir);
 
     const bool on_node = parent.target != "local";
     if (parent.kind == "imported" ||

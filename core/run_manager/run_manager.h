@@ -20,6 +20,9 @@ struct SubmitOptions {
     std::vector<std::string> tags;
     std::string notes;
     std::string target = "local";
+    // Data-parallel processes (one per GPU, or CPU processes with Gloo); 0 means 1 for a new run
+    // and the parent's for a resume, fork or continue.
+    std::int64_t processes = 0;
 };
 
 // Which checkpoint of a run: a step, or the newest complete one.

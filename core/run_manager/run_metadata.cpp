@@ -15,6 +15,7 @@ json to_json(const RunMetadata& m) {
               {"name", m.name},
               {"kind", m.kind},
               {"target", m.target},
+              {"processes", m.processes},
               {"created_at", m.created_at},
               {"parent_run_id", m.parent_run_id},
               {"parent_checkpoint", m.parent_checkpoint},
@@ -52,6 +53,10 @@ RunMetadata run_metadata_from_json(const json& j, const std::string& source) {
     read_field(j, "name", m.name, source);
     read_field(j, "kind", m.kind, source);
     read_field(j, "target", m.target, source);
+    read_field(j, "processes", m.processes, source);
+    if (m.processes < 1)
+        throw Error(source + ": \"processes\" must be at least 1 (got " +
+                    std::to_string(m.processes) + ")");
     read_field(j, "created_at", m.created_at, source);
     read_field(j, "parent_run_id", m.parent_run_id, source);
     read_field(j, "parent_checkpoint", m.parent_checkpoint, source);
@@ -80,6 +85,12 @@ RunMetadata read_run_metadata(const std::string& run_dir) {
         throw Error(path + ": not valid JSON (" + e.what() + ")");
     }
     return run_metadata_from_json(j, path);
+}
+
+std::int64_t run_processes(const std::string& run_dir) {
+    if (!fs::exists(fs::path(run_dir) / kRunMetadataFile))
+        return 1;
+    return read_run_metadata(run_dir).processes;
 }
 
 }  // namespace lathe::core::run_manager

@@ -16,6 +16,8 @@ struct RunMetadata {
     std::string name;
     std::string kind = "lathe";  // "lathe", or "imported" (a Hugging Face output folder)
     std::string target = "local";
+    // Data-parallel processes on the target (lathe-train --nproc-per-node); 1 is a plain run.
+    std::int64_t processes = 1;
     double created_at = 0.0;
     std::string parent_run_id;
     std::string parent_checkpoint;
@@ -35,5 +37,8 @@ RunMetadata run_metadata_from_json(const nlohmann::json& j, const std::string& s
 void write_run_metadata(const std::string& run_dir, const RunMetadata& m);
 // Throws Error naming the file when it is missing or malformed.
 RunMetadata read_run_metadata(const std::string& run_dir);
+// The run's data-parallel process count: 1 for a folder without lathe-run.json (an import made by
+// hand, an older Lathe).
+std::int64_t run_processes(const std::string& run_dir);
 
 }  // namespace lathe::core::run_manager

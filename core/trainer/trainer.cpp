@@ -220,19 +220,19 @@ TrainOutcome Trainer::train() {
         throw;
     } catch (const std::bad_alloc&) {
         report_failure({{"reason", "out_of_memory"},
-                            {"message", "memory allocation failed"},
-                            {"hint",
-                             "lower per_device_train_batch_size or block_size, or raise "
-                             "gradient_accumulation_steps"}});
+                        {"message", "memory allocation failed"},
+                        {"hint",
+                         "lower per_device_train_batch_size or block_size, or raise "
+                         "gradient_accumulation_steps"}});
         throw;
     } catch (const std::exception& e) {
         const std::string message = e.what();
         if (is_out_of_memory(message)) {
             report_failure({{"reason", "out_of_memory"},
-                                {"message", message.substr(0, 2000)},
-                                {"hint",
-                                 "lower per_device_train_batch_size or block_size, or raise "
-                                 "gradient_accumulation_steps"}});
+                            {"message", message.substr(0, 2000)},
+                            {"hint",
+                             "lower per_device_train_batch_size or block_size, or raise "
+                             "gradient_accumulation_steps"}});
         } else {
             report_failure({{"reason", "exception"}, {"message", message.substr(0, 2000)}});
         }
@@ -275,19 +275,19 @@ TrainOutcome Trainer::train_inner() {
     std::int64_t parameters = 0;
     for (const auto& p : model_->parameters())
         parameters += p.numel();
-    emit("run_started", {{"config", options_.run_config},
-                         {"world_size", ranks_.world_size()},
-                         {"backend", ranks_.active() ? json(ranks_.group()->backend())
-                                                     : json(nullptr)},
-                         {"device", options_.device.str()},
-                         {"parameter_count", parameters},
-                         {"versions", {{"lathe", "0.1.0"}, {"libtorch", TORCH_VERSION}}},
-                         {"max_steps", plan_.max_steps},
-                         {"num_train_epochs", plan_.num_epochs},
-                         {"train_blocks", train_.size()},
-                         {"eval_blocks", eval_.size()},
-                         {"global_batch_size", plan_.global_batch_size},
-                         {"resumed_from", resume ? json(*resume) : json(nullptr)}});
+    emit("run_started",
+         {{"config", options_.run_config},
+          {"world_size", ranks_.world_size()},
+          {"backend", ranks_.active() ? json(ranks_.group()->backend()) : json(nullptr)},
+          {"device", options_.device.str()},
+          {"parameter_count", parameters},
+          {"versions", {{"lathe", "0.1.0"}, {"libtorch", TORCH_VERSION}}},
+          {"max_steps", plan_.max_steps},
+          {"num_train_epochs", plan_.num_epochs},
+          {"train_blocks", train_.size()},
+          {"eval_blocks", eval_.size()},
+          {"global_batch_size", plan_.global_batch_size},
+          {"resumed_from", resume ? json(*resume) : json(nullptr)}});
     for (const auto& w : warnings_)
         emit("warning", {{"message", w}});
     for (const auto& note : stale)
@@ -503,11 +503,9 @@ json Trainer::evaluate() {
                                 args_.bf16, ranks_.rank(), ranks_.world_size());
     if (ranks_.active()) {
         // Each rank evaluated its share; the job's loss is the sample-weighted mean.
-        std::vector<double> sums{result.samples > 0
-                                     ? result.loss * static_cast<double>(result.samples)
-                                     : 0.0,
-                                 static_cast<double>(result.samples),
-                                 static_cast<double>(result.batches)};
+        std::vector<double> sums{
+            result.samples > 0 ? result.loss * static_cast<double>(result.samples) : 0.0,
+            static_cast<double>(result.samples), static_cast<double>(result.batches)};
         ranks_.sum(sums);
         result.samples = static_cast<std::int64_t>(sums[1]);
         result.batches = static_cast<std::int64_t>(sums[2]);
@@ -646,8 +644,8 @@ void Trainer::resume_from(const std::string& checkpoint) {
         const std::int64_t consumed = position.index * saved_world;
         position.index = std::min(sampler_->per_rank_size(),
                                   (consumed + ranks_.world_size() - 1) / ranks_.world_size());
-        micro_batches_in_epoch_ = std::min(
-            plan_.batches_per_epoch, position.index / args_.per_device_train_batch_size);
+        micro_batches_in_epoch_ =
+            std::min(plan_.batches_per_epoch, position.index / args_.per_device_train_batch_size);
         emit("warning",
              {{"message", "resuming a checkpoint saved by " + std::to_string(saved_world) +
                               " process(es) with " + std::to_string(ranks_.world_size()) +

@@ -86,7 +86,7 @@ struct TrainingArguments {
     bool stop_on_non_finite_loss = false;
 
     // data parallelism (docs/distributed.md)
-    std::int64_t ddp_timeout = 1800;                 // seconds a collective may wait for a peer
+    std::int64_t ddp_timeout = 1800;                // seconds a collective may wait for a peer
     std::optional<std::int64_t> ddp_bucket_cap_mb;  // null: 25, as DDP
 
     // Every field under its Transformers name, as TrainingArguments.to_json_string writes it

@@ -9,6 +9,7 @@
 
 #include "core/launch/records.h"
 #include "core/launch/signals.h"
+#include "core/run_manager/run_metadata.h"
 #include "core/util/error.h"
 #include "core/util/sha256.h"
 #include "remote/runs/remote_run_files.h"
@@ -133,13 +134,21 @@ SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry
         // sh -c 'exec WORKER "$@"' passes the quoted arguments through untouched while the
         // worker command stays a shell fragment (a wrapper, an absolute path, PATH lookup).
         const std::string worker_script = "exec " + host.worker_command + " \"$@\"";
-        const std::string command =
-            "cd " + ssh::shell_quote(remote_dir) + " && setsid -f " + host.supervisor_command +
-            " " +
-            ssh::shell_command({"--run-dir", remote_dir, "--", "/bin/sh", "-c", worker_script,
-                                "lathe-train", "--config", remote_dir + "/run.json", "--run-dir",
-                                remote_dir, "--run-id", run.id, "--no-progress"}) +
-            " </dev/null >/dev/null 2>&1";
+        std::vector<std::string> arguments = {
+            "--run-dir",   remote_dir,     "--",
+            "/bin/sh",     "-c",           worker_script,
+            "lathe-train", "--config",     remote_dir + "/run.json",
+            "--run-dir",   remote_dir,     "--run-id",
+            run.id,        "--no-progress"};
+        // The node's lathe-train starts the ranks itself (one per GPU there, or CPU processes).
+        const auto processes = core::run_manager::run_processes(run.run_dir);
+        if (processes > 1) {
+            arguments.push_back("--nproc-per-node");
+            arguments.push_back(std::to_string(processes));
+        }
+        const std::string command = "cd " + ssh::shell_quote(remote_dir) + " && setsid -f " +
+                                    host.supervisor_command + " " + ssh::shell_command(arguments) +
+                                    " </dev/null >/dev/null 2>&1";
         session.run_checked(command, "start the run's supervisor", 30000);
 
         const auto deadline =

@@ -272,6 +272,33 @@ TEST_F(LatheCli, SaveNowCheckpointsAndGoesOnRmRemovesOnlyEndedRuns) {
     EXPECT_EQ(lathe("runs show " + id).exit_code, 3);
 }
 
+TEST_F(LatheCli, NprocRunsDataParallelAndItsChildrenInheritIt) {
+    EXPECT_EQ(lathe("train " + write_config("bad-nproc").string() + " --nproc 0").exit_code, 2);
+    const std::string id = train(write_config("dp"), "--nproc 2");
+    const json run = wait_finished(id);
+    EXPECT_EQ(run["exit_code"], 0);
+    EXPECT_EQ(run["global_step"], 8);
+    const fs::path dir = run["run_dir"].get<std::string>();
+    const auto events = core::events::read_events((dir / "events.jsonl").string(), 0).events;
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.front()["type"], "run_started");
+    EXPECT_EQ(events.front()["world_size"], 2);
+    EXPECT_TRUE(fs::exists(dir / "ranks" / "rank-1.stdout.log"));
+    EXPECT_TRUE(fs::exists(dir / "checkpoint-8" / "lathe_rng_state_1.pt"));
+
+    const auto r = lathe("runs resume " + id + " --checkpoint 4");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string child = r.out.substr(0, r.out.find('\n'));
+    const json resumed = wait_finished(child);
+    const json meta = json::parse(core::util::read_file(
+        (fs::path(resumed["run_dir"].get<std::string>()) / "lathe-run.json").string()));
+    EXPECT_EQ(meta["processes"], 2);
+    const auto parent_loss = series(id, "loss");
+    ASSERT_EQ(parent_loss.size(), 8u);
+    EXPECT_EQ(series(child, "loss"),
+              std::vector<double>(parent_loss.begin() + 4, parent_loss.end()));
+}
+
 TEST_F(LatheCli, ResumeContinuesExactlyForkRecordsTheDiffContinueAddsSteps) {
     const std::string parent = train(write_config("parent"));
     wait_finished(parent);

@@ -1,7 +1,7 @@
 // Data-parallel lathe-train as users run it: `--nproc-per-node N` Gloo processes on this machine,
 // checked against one process with an N times larger batch (the same samples per step by design).
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,8 +52,8 @@ fs::path write_config(const fs::path& dir, const std::string& name, json args_ov
     if (!fs::exists(dir / "corpus.txt")) {
         std::ofstream corpus(dir / "corpus.txt");
         for (int i = 0; i < 300; ++i) {
-            corpus << "Paragraph " << i << ": the quick brown fox jumps over the lazy dog "
-                   << i % 7 << " times.\n\n";
+            corpus << "Paragraph " << i << ": the quick brown fox jumps over the lazy dog " << i % 7
+                   << " times.\n\n";
         }
     }
     json args = {{"max_steps", 8},           {"per_device_train_batch_size", 4},
@@ -62,23 +62,22 @@ fs::path write_config(const fs::path& dir, const std::string& name, json args_ov
                  {"save_steps", 4},          {"seed", 3}};
     for (const auto& item : args_overrides.items())
         args[item.key()] = item.value();
-    json config = {{"name", name},
-                   {"model",
-                    {{"preset", "gpt2-tiny"},
-                     {"config_overrides",
-                      {{"n_embd", 32},
-                       {"n_layer", 1},
-                       {"n_head", 2},
-                       {"n_positions", 64},
-                       {"resid_pdrop", 0.0},
-                       {"embd_pdrop", 0.0},
-                       {"attn_pdrop", 0.0}}}}},
-                   {"tokenizer", {{"byte_level", true}}},
-                   {"dataset",
-                    {{"train_files", {"corpus.txt"}},
-                     {"block_size", 32},
-                     {"validation_split_percent", 10}}},
-                   {"training_args", args}};
+    json config = {
+        {"name", name},
+        {"model",
+         {{"preset", "gpt2-tiny"},
+          {"config_overrides",
+           {{"n_embd", 32},
+            {"n_layer", 1},
+            {"n_head", 2},
+            {"n_positions", 64},
+            {"resid_pdrop", 0.0},
+            {"embd_pdrop", 0.0},
+            {"attn_pdrop", 0.0}}}}},
+        {"tokenizer", {{"byte_level", true}}},
+        {"dataset",
+         {{"train_files", {"corpus.txt"}}, {"block_size", 32}, {"validation_split_percent", 10}}},
+        {"training_args", args}};
     const auto path = dir / (name + ".json");
     core::util::write_file_atomic(path.string(), config.dump(2));
     return path;
@@ -185,7 +184,9 @@ void expect_matches_one_process(int processes, int accumulation = 1) {
     EXPECT_EQ(of_type(events_many, "run_finished").size(), 1u);
 }
 
-TEST(LatheTrainDistributed, TwoProcessesMatchOneWithTwiceTheBatch) { expect_matches_one_process(2); }
+TEST(LatheTrainDistributed, TwoProcessesMatchOneWithTwiceTheBatch) {
+    expect_matches_one_process(2);
+}
 
 TEST(LatheTrainDistributed, ThreeProcessesMatchOneWithThreeTimesTheBatch) {
     expect_matches_one_process(3);
@@ -203,9 +204,8 @@ TEST(LatheTrainDistributed, ResumingATwoProcessRunContinuesExactly) {
                      " --nproc-per-node 2");
     ASSERT_EQ(whole.exit_code, 0) << whole.output;
     const auto half = dir / "whole" / "trainer_output" / "checkpoint-4";
-    auto resumed = run("--config " + config.string() + " --run-dir " +
-                       (dir / "resumed").string() + " --nproc-per-node 2 --resume_from_checkpoint " +
-                       half.string());
+    auto resumed = run("--config " + config.string() + " --run-dir " + (dir / "resumed").string() +
+                       " --nproc-per-node 2 --resume_from_checkpoint " + half.string());
     ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
     auto after = [](const std::vector<json>& events) {
         std::vector<json> out;
@@ -248,7 +248,9 @@ TEST(LatheTrainDistributed, ResumingWithAnotherWorldSizeWarnsWhatIsNotExact) {
     EXPECT_EQ(of_type(events_of(dir / "one"), "run_finished").size(), 1u);
 }
 
-bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+bool process_exists(pid_t pid) {
+    return ::kill(pid, 0) == 0 || errno != ESRCH;
+}
 
 TEST(LatheTrainDistributed, AKilledRankTakesTheJobDownAndIsNamed) {
     const auto dir = tests::temp_dir("dp-kill");
@@ -272,7 +274,8 @@ TEST(LatheTrainDistributed, AKilledRankTakesTheJobDownAndIsNamed) {
            (!fs::exists(run_dir / "events.jsonl") || of_type(events_of(run_dir), "log").size() < 3))
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ASSERT_GE(of_type(events_of(run_dir), "log").size(), 3u);
-    const json node = json::parse(core::util::read_file((run_dir / "ranks" / "node-0.json").string()));
+    const json node =
+        json::parse(core::util::read_file((run_dir / "ranks" / "node-0.json").string()));
     ASSERT_EQ(node["ranks"].size(), 2u);
     const auto rank0 = static_cast<pid_t>(node["ranks"][0]["pid"].get<std::int64_t>());
     const auto rank1 = static_cast<pid_t>(node["ranks"][1]["pid"].get<std::int64_t>());
@@ -320,7 +323,8 @@ TEST(LatheTrainDistributed, AStoppedJobSavesOnEveryRankAndStops) {
            (!fs::exists(run_dir / "events.jsonl") || of_type(events_of(run_dir), "log").size() < 2))
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     // Only rank 1 hears it: the ranks must still agree to stop at the same step.
-    const json node = json::parse(core::util::read_file((run_dir / "ranks" / "node-0.json").string()));
+    const json node =
+        json::parse(core::util::read_file((run_dir / "ranks" / "node-0.json").string()));
     ASSERT_EQ(::kill(static_cast<pid_t>(node["ranks"][1]["pid"].get<std::int64_t>()), SIGTERM), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(agent, &status, 0), agent);

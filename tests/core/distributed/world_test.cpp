@@ -71,12 +71,11 @@ TEST(DistributedWorld, ErrorsNameTheVariable) {
               std::string::npos);
     EXPECT_NE(error_of({{"WORLD_SIZE", "2"}, {"RANK", "0"}}).find("MASTER_ADDR and MASTER_PORT"),
               std::string::npos);
-    EXPECT_NE(error_of({{"WORLD_SIZE", "2"},
-                        {"RANK", "0"},
-                        {"MASTER_ADDR", "h"},
-                        {"MASTER_PORT", "70000"}})
-                  .find("MASTER_PORT = 70000"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of(
+            {{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "70000"}})
+            .find("MASTER_PORT = 70000"),
+        std::string::npos);
     EXPECT_NE(error_of({{"WORLD_SIZE", "0"}}).find("WORLD_SIZE = 0 must be at least 1"),
               std::string::npos);
 }
