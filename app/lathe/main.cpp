@@ -103,7 +103,7 @@ int manual_command(int argc, char** argv) {
         for (const auto& a : rest) {
             if (a == "-h" || a == "--help") {
                 std::cout << (is_train ? "lathe train [run.json] [--name N] [--tag T]... "
-                                         "[--host HOST] [--nproc N] [--key value]...\n"
+                                         "[--host HOST[,HOST...]] [--nproc N] [--key value]...\n"
                                          "  --nproc N: N data-parallel processes (one per GPU, "
                                          "or Gloo CPU processes)\n"
                                        : "lathe runs fork RUN [--checkpoint N] [--config "

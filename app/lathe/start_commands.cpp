@@ -45,8 +45,21 @@ int train_command(const CliContext& ctx, const TrainCommand& cmd) {
                        : (cmd.config_path.empty() ? "embedded-default"
                                                   : fs::path(cmd.config_path).stem().string());
     options.tags = cmd.tags;
-    if (!cmd.host.empty())
-        options.target = "ssh:" + cmd.host;
+    // --host A,B,...: one run spanning the hosts, A holding rank 0.
+    std::vector<std::string> hosts;
+    std::string current;
+    for (char c : cmd.host + ",") {
+        if (c != ',') {
+            current += c;
+        } else if (!current.empty()) {
+            hosts.push_back(current);
+            current.clear();
+        }
+    }
+    if (!hosts.empty()) {
+        options.target = "ssh:" + hosts.front();
+        options.extra_hosts.assign(hosts.begin() + 1, hosts.end());
+    }
     if (!cmd.processes.empty()) {
         try {
             std::size_t used = 0;

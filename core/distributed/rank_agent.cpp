@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -37,6 +39,23 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGUSR1, SIGHUP};
+
+// lathe-train has threads by the time the agent runs (OpenBLAS starts its pool when loaded), and
+// a process-directed signal goes to any thread that does not block it, so blocking signals in this
+// thread is not enough: handlers note the signal and wake the loop through a pipe.
+int g_wake_fd = -1;
+volatile std::sig_atomic_t g_pending[NSIG] = {};
+
+extern "C" void note_signal(int sig) {
+    const int saved_errno = errno;
+    if (sig > 0 && sig < NSIG)
+        g_pending[sig] = 1;
+    if (g_wake_fd >= 0) {
+        const char byte = 1;
+        [[maybe_unused]] const auto n = ::write(g_wake_fd, &byte, 1);
+    }
+    errno = saved_errno;
+}
 
 struct Rank {
     std::int64_t rank = 0;
@@ -171,15 +190,19 @@ int run_rank_agent(const RankAgentOptions& options) {
     world.master_addr = options.master_addr;
     world.master_port = options.master_port != 0 ? options.master_port : free_tcp_port();
 
-    // Blocked before the first fork so that no signal or child exit is missed; the ranks get the
-    // default mask back before exec.
-    sigset_t watched;
-    sigemptyset(&watched);
-    sigaddset(&watched, SIGCHLD);
+    // Installed before the first fork so that no signal or child exit is missed; the ranks get
+    // default actions back before exec.
+    int wake[2];
+    if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0)
+        throw Error(std::string("rank agent: cannot create a pipe: ") + std::strerror(errno));
+    g_wake_fd = wake[1];
+    struct sigaction action {};
+    action.sa_handler = note_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    ::sigaction(SIGCHLD, &action, nullptr);
     for (int sig : kForwarded)
-        sigaddset(&watched, sig);
-    sigset_t old_mask;
-    ::sigprocmask(SIG_BLOCK, &watched, &old_mask);
+        ::sigaction(sig, &action, nullptr);
 
     const launch::ArgvArray argv(options.command);
     std::vector<Rank> ranks;
@@ -238,7 +261,9 @@ int run_rank_agent(const RankAgentOptions& options) {
             "\n");
 
     std::optional<std::size_t> first_failed;
-    std::optional<Clock::time_point> kill_at;
+    // Stop grace: when set, the ranks still running are killed at kill_at.
+    bool kill_pending = false;
+    Clock::time_point kill_at{};
     auto alive = [&] {
         return std::any_of(ranks.begin(), ranks.end(), [](const Rank& r) { return r.running; });
     };
@@ -248,13 +273,20 @@ int run_rank_agent(const RankAgentOptions& options) {
                 ::kill(r.pid, sig);
     };
     while (alive()) {
-        timespec timeout{0, 200 * 1000 * 1000};
-        siginfo_t info{};
-        const int sig = ::sigtimedwait(&watched, &info, &timeout);
-        if (sig > 0 && sig != SIGCHLD) {
+        pollfd wait_for{wake[0], POLLIN, 0};
+        ::poll(&wait_for, 1, 200);
+        char drain[64];
+        while (::read(wake[0], drain, sizeof drain) > 0) {
+        }
+        for (int sig : kForwarded) {
+            if (!g_pending[sig])
+                continue;
+            g_pending[sig] = 0;
             signal_all(sig);
-            if ((sig == SIGTERM || sig == SIGINT) && options.stop_grace_ms > 0 && !kill_at)
+            if ((sig == SIGTERM || sig == SIGINT) && options.stop_grace_ms > 0 && !kill_pending) {
+                kill_pending = true;
                 kill_at = Clock::now() + std::chrono::milliseconds(options.stop_grace_ms);
+            }
         }
         for (;;) {
             int status = 0;
@@ -272,12 +304,14 @@ int run_rank_agent(const RankAgentOptions& options) {
                 }
             }
         }
-        if (kill_at && Clock::now() >= *kill_at) {
+        if (kill_pending && Clock::now() >= kill_at) {
             signal_all(SIGKILL);
-            kill_at.reset();
+            kill_pending = false;
         }
     }
-    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    g_wake_fd = -1;
+    ::close(wake[0]);
+    ::close(wake[1]);
 
     if (first_failed) {
         const auto& failed = ranks[*first_failed];

@@ -118,6 +118,10 @@ RunRecord RunManager::submit(const PreparedRun& prepared, const SubmitOptions& o
     if (meta.processes > 4096)
         throw Error("processes = " + std::to_string(meta.processes) +
                     " is more ranks than one target runs (at most 4096)");
+    meta.extra_hosts = options.extra_hosts;
+    if (!meta.extra_hosts.empty() && meta.target.rfind("ssh:", 0) != 0)
+        throw Error("a run on several hosts needs SSH hosts only; target \"" + meta.target +
+                    "\" is not one (lathe train --host A,B)");
     meta.tags = options.tags;
     meta.notes = options.notes;
     meta.parent_run_id = parent_run_id;
@@ -437,8 +441,12 @@ RunRecord RunManager::resume(const std::string& parent_id, const ChildOptions& o
     SubmitOptions submit_options = options.submit;
     if (submit_options.name.empty())
         submit_options.name = parent.name;
-    if (submit_options.target.empty())
+    if (submit_options.target.empty()) {
         submit_options.target = parent.target;
+        if (submit_options.extra_hosts.empty() &&
+            fs::exists(fs::path(parent.run_dir) / kRunMetadataFile))
+            submit_options.extra_hosts = read_run_metadata(parent.run_dir).extra_hosts;
+    }
     if (submit_options.processes == 0)
         submit_options.processes = run_processes(parent.run_dir);
 

@@ -23,6 +23,9 @@ struct SubmitOptions {
     // Data-parallel processes (one per GPU, or CPU processes with Gloo); 0 means 1 for a new run
     // and the parent's for a resume, fork or continue.
     std::int64_t processes = 0;
+    // Further SSH hosts for a multi-node run (target "ssh:HOST" is node 0). For a child, empty
+    // with target "" means the parent's.
+    std::vector<std::string> extra_hosts;
 };
 
 // Which checkpoint of a run: a step, or the newest complete one.
@@ -121,7 +124,7 @@ class RunManager {
         std::string config_path;
         // target "" (the default here) = the parent's: a remote run's children run where
         // its checkpoints are.
-        SubmitOptions submit{"", {}, "", ""};
+        SubmitOptions submit{"", {}, "", "", 0, {}};
     };
     registry::RunRecord resume(const std::string& parent_id, const ChildOptions& options,
                                std::vector<std::string>* warnings);

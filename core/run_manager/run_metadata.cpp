@@ -16,6 +16,7 @@ json to_json(const RunMetadata& m) {
               {"kind", m.kind},
               {"target", m.target},
               {"processes", m.processes},
+              {"extra_hosts", m.extra_hosts},
               {"created_at", m.created_at},
               {"parent_run_id", m.parent_run_id},
               {"parent_checkpoint", m.parent_checkpoint},
@@ -54,6 +55,7 @@ RunMetadata run_metadata_from_json(const json& j, const std::string& source) {
     read_field(j, "kind", m.kind, source);
     read_field(j, "target", m.target, source);
     read_field(j, "processes", m.processes, source);
+    read_field(j, "extra_hosts", m.extra_hosts, source);
     if (m.processes < 1)
         throw Error(source + ": \"processes\" must be at least 1 (got " +
                     std::to_string(m.processes) + ")");

@@ -18,6 +18,9 @@ struct RunMetadata {
     std::string target = "local";
     // Data-parallel processes on the target (lathe-train --nproc-per-node); 1 is a plain run.
     std::int64_t processes = 1;
+    // A multi-node run's further SSH hosts (the target's host is node 0; these are nodes 1..),
+    // each running `processes` ranks. Empty: one node.
+    std::vector<std::string> extra_hosts;
     double created_at = 0.0;
     std::string parent_run_id;
     std::string parent_checkpoint;

@@ -7,10 +7,31 @@
 
 namespace lathe::remote::runs {
 
+namespace {
+
+nlohmann::json node_json(const RemoteRunLocation& location) {
+    return {{"host", location.host},
+            {"remote_run_dir", location.remote_run_dir},
+            {"supervisor_command", location.supervisor_command}};
+}
+
+RemoteRunLocation node_from_json(const nlohmann::json& j) {
+    RemoteRunLocation location;
+    location.host = j.at("host").get<std::string>();
+    location.remote_run_dir = j.at("remote_run_dir").get<std::string>();
+    location.supervisor_command = j.at("supervisor_command").get<std::string>();
+    return location;
+}
+
+}  // namespace
+
 void write_remote_location(const std::string& mirror_dir, const RemoteRunLocation& location) {
-    const nlohmann::json j = {{"host", location.host},
-                              {"remote_run_dir", location.remote_run_dir},
-                              {"supervisor_command", location.supervisor_command}};
+    nlohmann::json j = node_json(location);
+    if (!location.other_nodes.empty()) {
+        j["other_nodes"] = nlohmann::json::array();
+        for (const auto& node : location.other_nodes)
+            j["other_nodes"].push_back(node_json(node));
+    }
     core::util::write_file_atomic((std::filesystem::path(mirror_dir) / kRemoteRunFile).string(),
                                   j.dump(2) + "\n");
 }
@@ -25,9 +46,11 @@ RemoteRunLocation read_remote_location(const std::string& mirror_dir) {
     }
     RemoteRunLocation location;
     try {
-        location.host = j.at("host").get<std::string>();
-        location.remote_run_dir = j.at("remote_run_dir").get<std::string>();
-        location.supervisor_command = j.at("supervisor_command").get<std::string>();
+        location = node_from_json(j);
+        if (j.contains("other_nodes")) {
+            for (const auto& node : j.at("other_nodes"))
+                location.other_nodes.push_back(node_from_json(node));
+        }
     } catch (const nlohmann::json::exception& e) {
         throw core::Error(path + ": " + e.what());
     }

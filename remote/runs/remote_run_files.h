@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,8 @@ struct RemoteRunLocation {
     std::string host;            // RemoteHost::name
     std::string remote_run_dir;  // absolute, on the node
     std::string supervisor_command;
+    // A multi-node run's nodes 1.. (node 0 is the fields above; its events are the run's).
+    std::vector<RemoteRunLocation> other_nodes;
 };
 
 inline constexpr const char* kRemoteRunFile = "remote.json";

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
+#include <random>
 #include <thread>
 
 #include "core/launch/records.h"
@@ -18,6 +21,8 @@
 #include "remote/ssh/transfer.h"
 
 namespace fs = std::filesystem;
+
+extern char** environ;
 
 namespace lathe::remote::runs {
 
@@ -108,93 +113,259 @@ nlohmann::json prepare_remote_run_json(ssh::SftpClient& sftp, const nlohmann::js
     return j;
 }
 
+namespace {
+
+// torchrunx's defaults, plus Gloo's interface choice: what a multi-node job's ranks get from the
+// machine that launched it.
+const char* const kDefaultForwardedEnv[] = {"CUDA*", "NCCL*",           "TORCH*",
+                                            "GLOO*", "LD_LIBRARY_PATH", "PATH"};
+
+bool env_name_matches(const std::string& name, const std::string& pattern) {
+    if (!pattern.empty() && pattern.back() == '*')
+        return name.rfind(pattern.substr(0, pattern.size() - 1), 0) == 0;
+    return name == pattern;
+}
+
+int pick_master_port() {
+    std::random_device random;
+    return 29500 + static_cast<int>(random() % 10000);
+}
+
+// One node of a run being started.
+struct Node {
+    RemoteHost host;
+    std::string remote_dir;
+};
+
+// Checks the worker, uploads the run's files and writes the node's run.json.
+Node prepare_node(SessionPool& pool, const RemoteHost& host, const core::registry::RunRecord& run) {
+    auto& connection = pool.get(host);
+    ssh::Session& session = *connection.session;
+    ssh::SftpClient& sftp = *connection.sftp;
+    const auto version = session.run(host.worker_command + " --version", 120000);
+    if (version.exit_status != 0) {
+        throw core::Error("host " + host.name + ": the worker command '" + host.worker_command +
+                          "' does not run there (exit status " +
+                          std::to_string(version.exit_status) + ": " +
+                          ssh::last_line(version.err.empty() ? version.out : version.err) +
+                          "); install Lathe on the node or set the host's worker command");
+    }
+    const std::string root = remote_absolute(session, host.runs_dir);
+    const std::string remote_dir = root + "/" + run.id;
+    sftp.mkdir_p(remote_dir);
+    const nlohmann::json remote_json = prepare_remote_run_json(sftp, run.config, root, remote_dir);
+    sftp.write_file_atomic(remote_dir + "/run.json", remote_json.dump(2) + "\n");
+    return {host, remote_dir};
+}
+
+// Starts the node's supervisor detached (setsid: it outlives the SSH connection).
+void start_node(SessionPool& pool, const Node& node, const core::registry::RunRecord& run,
+                const std::vector<std::string>& rank_arguments,
+                const std::vector<std::pair<std::string, std::string>>& env) {
+    auto& connection = pool.get(node.host);
+    // sh -c 'exec WORKER "$@"' passes the quoted arguments through untouched while the
+    // worker command stays a shell fragment (a wrapper, an absolute path, PATH lookup).
+    const std::string worker_script = "exec " + node.host.worker_command + " \"$@\"";
+    std::vector<std::string> arguments = {"--run-dir", node.remote_dir};
+    for (const auto& [name, value] : env) {
+        arguments.push_back("--env");
+        arguments.push_back(name + "=" + value);
+    }
+    for (const auto& a : {std::string("--"), std::string("/bin/sh"), std::string("-c"),
+                          worker_script, std::string("lathe-train"), std::string("--config"),
+                          node.remote_dir + "/run.json", std::string("--run-dir"), node.remote_dir,
+                          std::string("--run-id"), run.id, std::string("--no-progress")})
+        arguments.push_back(a);
+    arguments.insert(arguments.end(), rank_arguments.begin(), rank_arguments.end());
+    const std::string command = "cd " + ssh::shell_quote(node.remote_dir) + " && setsid -f " +
+                                node.host.supervisor_command + " " + ssh::shell_command(arguments) +
+                                " </dev/null >/dev/null 2>&1";
+    connection.session->run_checked(command, "start the run's supervisor", 30000);
+}
+
+// Waits for the node's supervisor.json; returns the supervisor's pid.
+int wait_for_supervisor(SessionPool& pool, const Node& node) {
+    ssh::SftpClient& sftp = *pool.get(node.host).sftp;
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kSupervisorStartTimeoutMs);
+    const std::string record_path = node.remote_dir + "/" + core::launch::kSupervisorRecordFile;
+    while (!sftp.stat(record_path)) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            const std::string log =
+                sftp.stat(node.remote_dir + "/supervisor.log")
+                    ? ssh::last_line(sftp.read_file(node.remote_dir + "/supervisor.log", 4096))
+                    : "no supervisor.log";
+            throw core::Error("host " + node.host.name + ": the supervisor (" +
+                              node.host.supervisor_command + ") did not start the run in " +
+                              node.remote_dir + " within " +
+                              std::to_string(kSupervisorStartTimeoutMs / 1000) + " s: " + log);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    const auto record = core::launch::supervisor_record_from_json(
+        nlohmann::json::parse(sftp.read_file(record_path)), node.host.name + ":" + record_path);
+    return static_cast<int>(record.supervisor_pid);
+}
+
+void signal_node(SessionPool& pool, const RemoteHost& host, const RemoteRunLocation& location,
+                 const std::string& run_id, int sig) {
+    auto& connection = pool.get(host);
+    const auto result =
+        connection.session->run(location.supervisor_command + " " +
+                                    ssh::shell_command({"--signal", core::launch::signal_name(sig),
+                                                        location.remote_run_dir}),
+                                30000);
+    if (result.exit_status != 0) {
+        throw core::Error("run " + run_id + " on host " + host.name + ": " +
+                          ssh::last_line(result.err.empty() ? result.out : result.err));
+    }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> forwarded_environment(
+    const std::vector<std::string>& patterns) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const std::string entry = *e;
+        const auto eq = entry.find('=');
+        if (eq == std::string::npos || eq == 0)
+            continue;
+        const std::string name = entry.substr(0, eq);
+        for (const auto& pattern : patterns) {
+            if (env_name_matches(name, pattern)) {
+                out.emplace_back(name, entry.substr(eq + 1));
+                break;
+            }
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<std::string> forwarded_env_patterns() {
+    const char* configured = std::getenv("LATHE_FORWARD_ENV");
+    if (configured == nullptr)
+        return {std::begin(kDefaultForwardedEnv), std::end(kDefaultForwardedEnv)};
+    std::vector<std::string> patterns;
+    std::string current;
+    for (const char* c = configured;; ++c) {
+        if (*c == ',' || *c == '\0') {
+            if (!current.empty())
+                patterns.push_back(current);
+            current.clear();
+            if (*c == '\0')
+                break;
+        } else if (*c != ' ') {
+            current += *c;
+        }
+    }
+    return patterns;
+}
+
 SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry,
                                         const core::registry::RunRecord& run) {
-    const RemoteHost host = resolve_(registry, host_of_target(run.target));
+    std::vector<std::string> names{host_of_target(run.target)};
+    if (fs::exists(fs::path(run.run_dir) / core::run_manager::kRunMetadataFile)) {
+        const auto extra = core::run_manager::read_run_metadata(run.run_dir).extra_hosts;
+        names.insert(names.end(), extra.begin(), extra.end());
+    }
+    const auto processes = core::run_manager::run_processes(run.run_dir);
+    std::vector<Node> nodes;
+    std::vector<std::string> started;  // host names whose supervisor may be running
+    std::string current = names.front();
     try {
-        auto& connection = pool_.get(host);
-        ssh::Session& session = *connection.session;
-        ssh::SftpClient& sftp = *connection.sftp;
-        const auto version = session.run(host.worker_command + " --version", 120000);
-        if (version.exit_status != 0) {
-            throw core::Error("host " + host.name + ": the worker command '" + host.worker_command +
-                              "' does not run there (exit status " +
-                              std::to_string(version.exit_status) + ": " +
-                              ssh::last_line(version.err.empty() ? version.out : version.err) +
-                              "); install Lathe on the node or set the host's worker command");
+        for (const auto& name : names) {
+            current = name;
+            nodes.push_back(prepare_node(pool_, resolve_(registry, name), run));
         }
-        const std::string root = remote_absolute(session, host.runs_dir);
-        const std::string remote_dir = root + "/" + run.id;
-        sftp.mkdir_p(remote_dir);
-        const nlohmann::json remote_json =
-            prepare_remote_run_json(sftp, run.config, root, remote_dir);
-        sftp.write_file_atomic(remote_dir + "/run.json", remote_json.dump(2) + "\n");
-        write_remote_location(run.run_dir, {host.name, remote_dir, host.supervisor_command});
-
-        // sh -c 'exec WORKER "$@"' passes the quoted arguments through untouched while the
-        // worker command stays a shell fragment (a wrapper, an absolute path, PATH lookup).
-        const std::string worker_script = "exec " + host.worker_command + " \"$@\"";
-        std::vector<std::string> arguments = {
-            "--run-dir",   remote_dir,     "--",
-            "/bin/sh",     "-c",           worker_script,
-            "lathe-train", "--config",     remote_dir + "/run.json",
-            "--run-dir",   remote_dir,     "--run-id",
-            run.id,        "--no-progress"};
-        // The node's lathe-train starts the ranks itself (one per GPU there, or CPU processes).
-        const auto processes = core::run_manager::run_processes(run.run_dir);
-        if (processes > 1) {
-            arguments.push_back("--nproc-per-node");
-            arguments.push_back(std::to_string(processes));
+        RemoteRunLocation location{
+            nodes[0].host.name, nodes[0].remote_dir, nodes[0].host.supervisor_command, {}};
+        for (std::size_t n = 1; n < nodes.size(); ++n) {
+            location.other_nodes.push_back(
+                {nodes[n].host.name, nodes[n].remote_dir, nodes[n].host.supervisor_command, {}});
         }
-        const std::string command = "cd " + ssh::shell_quote(remote_dir) + " && setsid -f " +
-                                    host.supervisor_command + " " + ssh::shell_command(arguments) +
-                                    " </dev/null >/dev/null 2>&1";
-        session.run_checked(command, "start the run's supervisor", 30000);
+        write_remote_location(run.run_dir, location);
 
-        const auto deadline =
-            std::chrono::steady_clock::now() + std::chrono::milliseconds(kSupervisorStartTimeoutMs);
-        const std::string record_path = remote_dir + "/" + core::launch::kSupervisorRecordFile;
-        while (!sftp.stat(record_path)) {
-            if (std::chrono::steady_clock::now() > deadline) {
-                const std::string log =
-                    sftp.stat(remote_dir + "/supervisor.log")
-                        ? ssh::last_line(sftp.read_file(remote_dir + "/supervisor.log", 4096))
-                        : "no supervisor.log";
-                throw core::Error("host " + host.name + ": the supervisor (" +
-                                  host.supervisor_command + ") did not start the run in " +
-                                  remote_dir + " within " +
-                                  std::to_string(kSupervisorStartTimeoutMs / 1000) + " s: " + log);
+        // Each node's lathe-train starts its ranks (one per GPU there, or CPU processes); ranks
+        // are contiguous per node and node 0, the target's host, holds rank 0.
+        std::vector<std::pair<std::string, std::string>> env;
+        std::vector<std::string> common;
+        if (nodes.size() > 1) {
+            env = forwarded_environment(forwarded_env_patterns());
+            common = {"--nproc-per-node", std::to_string(processes),
+                      "--nnodes",         std::to_string(nodes.size()),
+                      "--master-addr",    nodes[0].host.ssh.host,
+                      "--master-port",    std::to_string(pick_master_port())};
+        } else if (processes > 1) {
+            common = {"--nproc-per-node", std::to_string(processes)};
+        }
+        for (std::size_t n = 0; n < nodes.size(); ++n) {
+            current = nodes[n].host.name;
+            auto arguments = common;
+            if (nodes.size() > 1) {
+                arguments.push_back("--node-rank");
+                arguments.push_back(std::to_string(n));
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            started.push_back(nodes[n].host.name);
+            start_node(pool_, nodes[n], run, arguments, env);
         }
-        const auto record = core::launch::supervisor_record_from_json(
-            nlohmann::json::parse(sftp.read_file(record_path)), host.name + ":" + record_path);
-        return {host.name, static_cast<int>(record.supervisor_pid)};
-    } catch (const ssh::SshError&) {
-        pool_.drop(host.name);
-        throw;
+        int pid = 0;
+        for (std::size_t n = 0; n < nodes.size(); ++n) {
+            current = nodes[n].host.name;
+            const int supervisor = wait_for_supervisor(pool_, nodes[n]);
+            if (n == 0)
+                pid = supervisor;
+        }
+        return {nodes[0].host.name, pid};
+    } catch (...) {
+        // Nothing half-starts: nodes already running are killed before the error goes up.
+        for (std::size_t n = 0; n < nodes.size() && n < started.size(); ++n) {
+            try {
+                signal_node(
+                    pool_, nodes[n].host,
+                    {nodes[n].host.name, nodes[n].remote_dir, nodes[n].host.supervisor_command, {}},
+                    run.id, SIGKILL);
+            } catch (...) {
+                // The node may not have got as far as a supervisor; the first error matters.
+            }
+        }
+        try {
+            throw;
+        } catch (const ssh::SshError&) {
+            pool_.drop(current);
+            throw;
+        }
     }
 }
 
 void SshLauncher::signal(const core::registry::Registry& registry,
                          const core::registry::RunRecord& run, int sig) {
     const RemoteRunLocation location = read_remote_location(run.run_dir);
-    const RemoteHost host = resolve_(registry, location.host);
-    try {
-        auto& connection = pool_.get(host);
-        const auto result = connection.session->run(
-            location.supervisor_command + " " +
-                ssh::shell_command(
-                    {"--signal", core::launch::signal_name(sig), location.remote_run_dir}),
-            30000);
-        if (result.exit_status != 0) {
-            throw core::Error("run " + run.id + " on host " + host.name + ": " +
-                              ssh::last_line(result.err.empty() ? result.out : result.err));
+    std::vector<RemoteRunLocation> nodes{location};
+    nodes.insert(nodes.end(), location.other_nodes.begin(), location.other_nodes.end());
+    // Every node hears it (a stop also spreads through the ranks' agreement, a kill would only
+    // through their failing collectives); the first failure is reported after all were tried.
+    std::optional<core::Error> first_error;
+    for (const auto& node : nodes) {
+        const RemoteHost host = resolve_(registry, node.host);
+        try {
+            signal_node(pool_, host, node, run.id, sig);
+        } catch (const ssh::SshError& e) {
+            pool_.drop(host.name);
+            if (nodes.size() == 1)
+                throw;
+            if (!first_error)
+                first_error.emplace("run " + run.id + " on host " + host.name + ": " + e.what());
+        } catch (const core::Error& e) {
+            if (nodes.size() == 1)
+                throw;
+            if (!first_error)
+                first_error = e;
         }
-    } catch (const ssh::SshError&) {
-        pool_.drop(host.name);
-        throw;
     }
+    if (first_error)
+        throw *first_error;
 }
 
 }  // namespace lathe::remote::runs

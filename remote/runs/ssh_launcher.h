@@ -2,6 +2,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +25,11 @@ using HostResolver =
 // node's), and starts `lathe-supervisor` detached there (setsid: its own session, so it survives
 // the SSH connection and the laptop). Returns once the supervisor has written supervisor.json.
 // The local run directory becomes the run's mirror, with remote.json saying where it is.
+//
+// A run with extra hosts (lathe-run.json) is started on every host at once: node n gets
+// `--nproc-per-node P --nnodes K --node-rank n --master-addr <node 0's HostName> --master-port
+// <random>` and the launching machine's variables that forwarded_env_patterns() names. If any
+// node fails to start, the nodes already started are killed. Signals go to every node.
 class SshLauncher : public core::run_manager::TargetLauncher {
   public:
     explicit SshLauncher(SessionPool& pool, HostResolver resolve = find_remote_host)
@@ -43,6 +50,14 @@ class SshLauncher : public core::run_manager::TargetLauncher {
 nlohmann::json prepare_remote_run_json(ssh::SftpClient& sftp, const nlohmann::json& local_run_json,
                                        const std::string& remote_runs_root,
                                        const std::string& remote_run_dir);
+
+// The variables of this process's environment that match `patterns` ("NAME" or "PREFIX*"),
+// sorted: what a multi-node run's nodes get (lathe-supervisor --env).
+std::vector<std::pair<std::string, std::string>> forwarded_environment(
+    const std::vector<std::string>& patterns);
+// $LATHE_FORWARD_ENV as comma-separated patterns, else torchrunx's defaults (CUDA*, NCCL*,
+// TORCH*, LD_LIBRARY_PATH, PATH) and GLOO*.
+std::vector<std::string> forwarded_env_patterns();
 
 // An absolute path on the node: relative paths start in the remote home.
 std::string remote_absolute(ssh::Session& session, const std::string& path);

@@ -302,8 +302,10 @@ TEST(LatheTrainDistributed, AKilledRankTakesTheJobDownAndIsNamed) {
     EXPECT_NE(failed[0]["message"].get<std::string>().find("rank 1"), std::string::npos);
 }
 
-TEST(LatheTrainDistributed, AStoppedJobSavesOnEveryRankAndStops) {
-    const auto dir = tests::temp_dir("dp-stop");
+// `to_agent`: SIGTERM to the agent, as the supervisor forwards a stop; else to rank 1 only, as a
+// signal that reaches the ranks at different moments.
+void expect_stop_saves_on_every_rank(bool to_agent) {
+    const auto dir = tests::temp_dir(to_agent ? "dp-stop-agent" : "dp-stop-rank");
     const auto config = write_config(
         dir, "run", {{"max_steps", 100000}, {"eval_strategy", "no"}, {"save_strategy", "no"}});
     const auto run_dir = dir / "run";
@@ -322,10 +324,12 @@ TEST(LatheTrainDistributed, AStoppedJobSavesOnEveryRankAndStops) {
     while (Clock::now() < give_up &&
            (!fs::exists(run_dir / "events.jsonl") || of_type(events_of(run_dir), "log").size() < 2))
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    // Only rank 1 hears it: the ranks must still agree to stop at the same step.
+    // Sent to rank 1 alone, the ranks must still agree to stop at the same step.
     const json node =
         json::parse(core::util::read_file((run_dir / "ranks" / "node-0.json").string()));
-    ASSERT_EQ(::kill(static_cast<pid_t>(node["ranks"][1]["pid"].get<std::int64_t>()), SIGTERM), 0);
+    const auto target =
+        to_agent ? agent : static_cast<pid_t>(node["ranks"][1]["pid"].get<std::int64_t>());
+    ASSERT_EQ(::kill(target, SIGTERM), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(agent, &status, 0), agent);
     ASSERT_TRUE(WIFEXITED(status));
@@ -339,6 +343,14 @@ TEST(LatheTrainDistributed, AStoppedJobSavesOnEveryRankAndStops) {
     const fs::path checkpoint = saved[0]["path"].get<std::string>();
     EXPECT_TRUE(fs::exists(checkpoint / "lathe_rng_state_0.pt"));
     EXPECT_TRUE(fs::exists(checkpoint / "lathe_rng_state_1.pt"));
+}
+
+TEST(LatheTrainDistributed, AStopSignalToOneRankStopsEveryRankWithACheckpoint) {
+    expect_stop_saves_on_every_rank(false);
+}
+
+TEST(LatheTrainDistributed, AStopSignalToTheAgentStopsEveryRankWithACheckpoint) {
+    expect_stop_saves_on_every_rank(true);
 }
 
 TEST(LatheTrainDistributed, ADistributedEnvironmentWithoutRendezvousIsRefused) {

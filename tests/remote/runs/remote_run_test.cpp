@@ -219,6 +219,63 @@ TEST_F(RemoteRunTest, StopAndKillReachTheRemoteTrainer) {
     EXPECT_THROW(manager_->save_now(victim.id), core::Error);
 }
 
+// Two "nodes" (two sshd, each with its own runs folder) train one data-parallel run: node 0 holds
+// rank 0 and the run's events, node 1 rank 1; stop reaches both.
+TEST_F(RemoteRunTest, OneRunSpansTwoNodesAndStopReachesBoth) {
+    lathe::tests::SshdServer second("runs-second-node");
+    RemoteHost node2 = host_;
+    node2.name = "node2";
+    node2.ssh = second.target();
+    node2.runs_dir = (second.dir() / "node2 runs").string();
+    manager_->registry().put_host("node2", to_json(node2));
+    core::run_manager::SubmitOptions options;
+    options.target = target_for_host("node");
+    options.extra_hosts = {"node2"};
+
+    const auto run = manager_->submit(
+        core::run_manager::prepare_run(write_config("two-nodes").string(), {}), options);
+    const RemoteRunLocation location = read_remote_location(run.run_dir);
+    ASSERT_EQ(location.other_nodes.size(), 1u);
+    EXPECT_EQ(location.other_nodes[0].host, "node2");
+    EXPECT_EQ(location.other_nodes[0].remote_run_dir, node2.runs_dir + "/" + run.id);
+    follow(run.id);
+    const auto done = manager_->registry().get_run(run.id);
+    EXPECT_EQ(done.status, RunStatus::finished) << done.failure_reason;
+    EXPECT_EQ(done.exit_code, 0);
+    EXPECT_EQ(manager_->registry().metric_series(run.id, "loss").size(), 8u);
+    const auto events =
+        core::events::read_events((fs::path(run.run_dir) / "events.jsonl").string(), 0).events;
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.front()["world_size"], 2);
+    const fs::path node2_dir = location.other_nodes[0].remote_run_dir;
+    EXPECT_TRUE(fs::exists(node2_dir / "ranks" / "node-1.json"));
+    EXPECT_TRUE(fs::exists(node2_dir / "ranks" / "rank-1.stdout.log"));
+    const json node2_exit = json::parse(slurp(node2_dir / "lathe-train.exit.json"));
+    EXPECT_EQ(node2_exit["exit_code"], 0);
+    // Its resume runs on both nodes again.
+    core::run_manager::RunManager::ChildOptions child;
+    const auto resumed = manager_->resume(run.id, child, nullptr);
+    EXPECT_EQ(read_remote_location(resumed.run_dir).other_nodes.size(), 1u);
+    follow(resumed.id);
+    EXPECT_EQ(manager_->registry().get_run(resumed.id).status, RunStatus::finished);
+
+    const auto long_run = manager_->submit(
+        core::run_manager::prepare_run(
+            write_config("two-nodes-stop", {{"max_steps", 100000}, {"save_strategy", "no"}})
+                .string(),
+            {}),
+        options);
+    wait_for_losses(long_run.id, 2);
+    manager_->stop(long_run.id);
+    follow(long_run.id);
+    EXPECT_EQ(manager_->registry().get_run(long_run.id).status, RunStatus::stopped);
+    const fs::path node2_stop =
+        read_remote_location(long_run.run_dir).other_nodes[0].remote_run_dir;
+    const json stop_exit = json::parse(slurp(node2_stop / "lathe-train.exit.json"));
+    EXPECT_EQ(stop_exit["exit_code"], 4) << stop_exit.dump() << slurp(node2_stop / "supervisor.log")
+                                         << slurp(node2_stop / "ranks" / "rank-1.stderr.log");
+}
+
 TEST_F(RemoteRunTest, AWorkerThatDoesNotRunIsAClearErrorAndNothingStarts) {
     host_.worker_command = "/nonexistent/lathe-train";
     manager_->registry().put_host("node", to_json(host_));
