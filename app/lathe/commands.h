@@ -15,8 +15,9 @@ struct TrainCommand {
     std::string name;
     std::vector<std::string> tags;
     std::vector<std::string> overrides;
-    std::string host;       // "" = this machine; else a host (lathe hosts list): target ssh:HOST
-    std::string processes;  // --nproc: data-parallel processes; "" = 1
+    std::string host;          // "" = this machine; else a host (lathe hosts list): target ssh:HOST
+    std::string processes;     // --nproc: data-parallel processes; "" = 1
+    std::string max_failures;  // --max-failures: automatic restarts; "" = 0
 };
 int train_command(const CliContext& ctx, const TrainCommand& cmd);
 

@@ -103,7 +103,10 @@ int manual_command(int argc, char** argv) {
         for (const auto& a : rest) {
             if (a == "-h" || a == "--help") {
                 std::cout << (is_train ? "lathe train [run.json] [--name N] [--tag T]... "
-                                         "[--host HOST[,HOST...]] [--nproc N] [--key value]...\n"
+                                         "[--host HOST[,HOST...]] [--nproc N] [--max-failures N] "
+                                         "[--key value]...\n"
+                                         "  --max-failures N: restart a failed run from its "
+                                         "latest checkpoint up to N times\n"
                                          "  --nproc N: N data-parallel processes (one per GPU, "
                                          "or Gloo CPU processes)\n"
                                        : "lathe runs fork RUN [--checkpoint N] [--config "
@@ -115,10 +118,12 @@ int manual_command(int argc, char** argv) {
         }
         if (is_train) {
             TrainCommand cmd;
-            rest = take_own_options(
-                rest, ctx,
-                {{"--name", &cmd.name}, {"--host", &cmd.host}, {"--nproc", &cmd.processes}},
-                &cmd.tags);
+            rest = take_own_options(rest, ctx,
+                                    {{"--name", &cmd.name},
+                                     {"--host", &cmd.host},
+                                     {"--nproc", &cmd.processes},
+                                     {"--max-failures", &cmd.max_failures}},
+                                    &cmd.tags);
             if (!rest.empty() && rest.front().rfind("-", 0) != 0) {
                 cmd.config_path = rest.front();
                 rest.erase(rest.begin());

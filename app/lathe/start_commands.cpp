@@ -60,17 +60,24 @@ int train_command(const CliContext& ctx, const TrainCommand& cmd) {
         options.target = "ssh:" + hosts.front();
         options.extra_hosts.assign(hosts.begin() + 1, hosts.end());
     }
-    if (!cmd.processes.empty()) {
+    auto whole_number = [](const std::string& option, const std::string& text,
+                           std::int64_t minimum) {
         try {
             std::size_t used = 0;
-            options.processes = std::stoll(cmd.processes, &used);
-            if (used != cmd.processes.size() || options.processes < 1)
-                throw std::invalid_argument(cmd.processes);
+            const auto value = std::stoll(text, &used);
+            if (used != text.size() || value < minimum)
+                throw std::invalid_argument(text);
+            return static_cast<std::int64_t>(value);
         } catch (const std::exception&) {
             throw CliError(kCliInvalidInput,
-                           "--nproc = \"" + cmd.processes + "\" must be a whole number >= 1");
+                           option + " = \"" + text +
+                               "\" must be a whole number >= " + std::to_string(minimum));
         }
-    }
+    };
+    if (!cmd.processes.empty())
+        options.processes = whole_number("--nproc", cmd.processes, 1);
+    if (!cmd.max_failures.empty())
+        options.max_failures = whole_number("--max-failures", cmd.max_failures, 0);
     report_started(ctx, manager.submit(prepared, options));
     return kCliSuccess;
 }

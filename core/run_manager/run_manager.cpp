@@ -1,5 +1,6 @@
 #include "core/run_manager/run_manager.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -36,6 +37,9 @@ namespace {
 // Files the CLI leaves in a run directory to tell the supervisor's exit record why the trainer
 // got a signal: a SIGTERM or SIGKILL the user asked for is a stop, not a failure.
 constexpr const char* kStopRequestedFile = "lathe-stop-requested";
+// In a failed run's directory once its next attempt was claimed: {"restarted_as": ID} or
+// {"error": ...}.
+constexpr const char* kRestartFile = "lathe-restart.json";
 constexpr const char* kKillRequestedFile = "lathe-kill-requested";
 
 // A run claimed by a process that is launching it right now has no supervisor.json for a moment.
@@ -119,6 +123,8 @@ RunRecord RunManager::submit(const PreparedRun& prepared, const SubmitOptions& o
         throw Error("processes = " + std::to_string(meta.processes) +
                     " is more ranks than one target runs (at most 4096)");
     meta.extra_hosts = options.extra_hosts;
+    meta.max_failures = std::max<std::int64_t>(options.max_failures, 0);
+    meta.attempt = std::max<std::int64_t>(options.attempt, 1);
     if (!meta.extra_hosts.empty() && meta.target.rfind("ssh:", 0) != 0)
         throw Error("a run on several hosts needs SSH hosts only; target \"" + meta.target +
                     "\" is not one (lathe train --host A,B)");
@@ -283,6 +289,7 @@ void RunManager::settle(const RunRecord& before, const launch::ProcessState& sta
         }
         if (update.status || (exit.exit_code && run.exit_code != exit.exit_code))
             registry_.update_run(run.id, update);
+        restart_if_allowed(registry_.get_run(run.id), report);
         return;
     }
     if (!registry::is_live(run.status))
@@ -303,6 +310,57 @@ void RunManager::settle(const RunRecord& before, const launch::ProcessState& sta
         "(machine restarted, or both were killed); resume from its latest checkpoint";
     registry_.update_run(run.id, update);
     report->notes.push_back(run.id + ": lost");
+    restart_if_allowed(registry_.get_run(run.id), report);
+}
+
+void RunManager::restart_if_allowed(const RunRecord& run, ReconcileReport* report) {
+    if ((run.status != RunStatus::failed && run.status != RunStatus::lost) || run.kind != "lathe" ||
+        !fs::exists(fs::path(run.run_dir) / kRunMetadataFile))
+        return;
+    const RunMetadata meta = read_run_metadata(run.run_dir);
+    if (meta.max_failures <= 0 || meta.attempt > meta.max_failures)
+        return;
+    // The claim is the file's creation: a studio and a CLI settling the same run at once start
+    // one restart between them.
+    const std::string claim = (fs::path(run.run_dir) / kRestartFile).string();
+    const int fd = ::open(claim.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    ::close(fd);
+    const std::string attempt_text = "attempt " + std::to_string(meta.attempt + 1) + " of " +
+                                     std::to_string(meta.max_failures + 1);
+    SubmitOptions options;
+    options.name = run.name;
+    options.tags = meta.tags;
+    options.target = run.target;
+    options.processes = meta.processes;
+    options.extra_hosts = meta.extra_hosts;
+    options.max_failures = meta.max_failures;
+    options.attempt = meta.attempt + 1;
+    options.notes = attempt_text + ", after " + run.id + " " + to_string(run.status) + ": " +
+                    run.failure_reason;
+    json outcome;
+    try {
+        RunRecord next;
+        if (!registry_.checkpoints(run.id).empty()) {
+            ChildOptions child;
+            child.submit = options;
+            next = resume(run.id, child, nullptr);
+        } else {
+            // No checkpoint yet: the same run.json again (a resumed run's own starting point).
+            auto prepared = prepare_run_json(run.config, run.run_dir + "/run.json", {}, nullptr);
+            next = submit(prepared, options, run.id, "", json(nullptr));
+        }
+        outcome = {{"restarted_as", next.id}, {"attempt", options.attempt}};
+        if (report != nullptr)
+            report->notes.push_back(run.id + ": restarted as " + next.id + " (" + attempt_text +
+                                    ")");
+    } catch (const Error& e) {
+        outcome = {{"error", e.what()}, {"attempt", options.attempt}};
+        if (report != nullptr)
+            report->notes.push_back(run.id + ": could not restart: " + e.what());
+    }
+    util::write_file_atomic(claim, outcome.dump(2) + "\n");
 }
 
 ReconcileReport RunManager::reconcile(int wait_for_lock_ms) {
@@ -449,6 +507,8 @@ RunRecord RunManager::resume(const std::string& parent_id, const ChildOptions& o
     }
     if (submit_options.processes == 0)
         submit_options.processes = run_processes(parent.run_dir);
+    if (submit_options.max_failures < 0 && fs::exists(fs::path(parent.run_dir) / kRunMetadataFile))
+        submit_options.max_failures = read_run_metadata(parent.run_dir).max_failures;
 
     const bool on_node = parent.target != "local";
     if (parent.kind == "imported" ||

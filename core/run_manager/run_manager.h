@@ -26,6 +26,10 @@ struct SubmitOptions {
     // Further SSH hosts for a multi-node run (target "ssh:HOST" is node 0). For a child, empty
     // with target "" means the parent's.
     std::vector<std::string> extra_hosts;
+    // Automatic restarts after a failure (RunMetadata::max_failures); -1 means 0 for a new run
+    // and the parent's for a child.
+    std::int64_t max_failures = -1;
+    std::int64_t attempt = 1;
 };
 
 // Which checkpoint of a run: a step, or the newest complete one.
@@ -124,7 +128,7 @@ class RunManager {
         std::string config_path;
         // target "" (the default here) = the parent's: a remote run's children run where
         // its checkpoints are.
-        SubmitOptions submit{"", {}, "", "", 0, {}};
+        SubmitOptions submit{"", {}, "", "", 0, {}, -1, 1};
     };
     registry::RunRecord resume(const std::string& parent_id, const ChildOptions& options,
                                std::vector<std::string>* warnings);
@@ -153,6 +157,9 @@ class RunManager {
     void start(const std::string& id);
     int start_local(const registry::RunRecord& run);  // the supervisor's pid
     void kick_queue(const std::string& target, ReconcileReport* report);
+    // Starts the next attempt of a failed or lost run that has restarts left (once, whichever
+    // process gets there first).
+    void restart_if_allowed(const registry::RunRecord& run, ReconcileReport* report);
     void settle(const registry::RunRecord& run, const launch::ProcessState& state,
                 ReconcileReport* report);
     void send_signal(const registry::RunRecord& run, int signal);

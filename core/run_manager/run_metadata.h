@@ -21,6 +21,10 @@ struct RunMetadata {
     // A multi-node run's further SSH hosts (the target's host is node 0; these are nodes 1..),
     // each running `processes` ranks. Empty: one node.
     std::vector<std::string> extra_hosts;
+    // Ray Train's FailureConfig(max_failures): a run that fails (or is lost) is restarted from
+    // its latest complete checkpoint as a new run, until `attempt` exceeds max_failures.
+    std::int64_t max_failures = 0;
+    std::int64_t attempt = 1;  // 1 for the first try, k for the (k-1)th restart
     double created_at = 0.0;
     std::string parent_run_id;
     std::string parent_checkpoint;

@@ -299,6 +299,93 @@ TEST_F(LatheCli, NprocRunsDataParallelAndItsChildrenInheritIt) {
               std::vector<double>(parent_loss.begin() + 4, parent_loss.end()));
 }
 
+// Runs whose parent is `id` (a restart is the failed run's child).
+std::vector<json> children_of(const json& runs, const std::string& id) {
+    std::vector<json> out;
+    for (const auto& run : runs)
+        if (run.value("parent_run_id", "") == id)
+            out.push_back(run);
+    return out;
+}
+
+TEST_F(LatheCli, AKilledRunIsRestartedFromItsLatestCheckpointOnceWithMaxFailuresOne) {
+    EXPECT_EQ(lathe("train " + write_config("bad-mf").string() + " --max-failures -1").exit_code,
+              2);
+    const std::string id =
+        train(write_config("retried",
+                           {{"max_steps", 100000}, {"save_steps", 4}, {"eval_strategy", "no"}}),
+              "--max-failures 1");
+    json run;
+    ASSERT_TRUE(wait_for([&] {
+        run = show(id);
+        return !run["checkpoints"].empty();
+    }));
+    const fs::path dir = run["run_dir"].get<std::string>();
+    auto kill_trainer = [](const fs::path& run_dir) {
+        const json supervisor =
+            json::parse(core::util::read_file((run_dir / "supervisor.json").string()));
+        return ::kill(supervisor["trainer_pid"].get<int>(), SIGKILL);
+    };
+    ASSERT_EQ(kill_trainer(dir), 0);
+    wait_status(id, {"failed"});
+
+    // The restart is a new run in the registry: the failed run's child, from its checkpoint.
+    std::vector<json> restarts;
+    ASSERT_TRUE(wait_for([&] {
+        restarts = children_of(json::parse(lathe("--json runs list").out), id);
+        return !restarts.empty();
+    }));
+    ASSERT_EQ(restarts.size(), 1u);
+    const std::string second = restarts[0]["id"];
+    json restarted = wait_status(second, {"running"});
+    EXPECT_NE(restarted["parent_checkpoint"].get<std::string>().find("checkpoint-"),
+              std::string::npos);
+    EXPECT_NE(restarted["notes"].get<std::string>().find("attempt 2 of 2"), std::string::npos)
+        << restarted["notes"];
+    const json claim = json::parse(core::util::read_file((dir / "lathe-restart.json").string()));
+    EXPECT_EQ(claim["restarted_as"], second);
+    const fs::path second_dir = restarted["run_dir"].get<std::string>();
+    EXPECT_EQ(
+        json::parse(core::util::read_file((second_dir / "lathe-run.json").string()))["attempt"], 2);
+    // Its losses go on from the checkpoint's step.
+    ASSERT_TRUE(wait_for([&] { return !series(second, "loss").empty(); }));
+
+    // The second failure is the last one allowed: no third attempt.
+    ASSERT_EQ(kill_trainer(second_dir), 0);
+    wait_status(second, {"failed"});
+    lathe("runs list");  // a reconcile pass
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    EXPECT_TRUE(children_of(json::parse(lathe("--json runs list").out), second).empty());
+    EXPECT_FALSE(fs::exists(second_dir / "lathe-restart.json"));
+}
+
+TEST_F(LatheCli, ARunFailingBeforeAnyCheckpointIsRestartedFromScratchUntilMaxFailures) {
+    // Fails at its first evaluation (step 2), before its first save (step 4).
+    const std::string id =
+        train(write_config("always-fails",
+                           {{"eval_steps", 2}, {"metric_for_best_model", "no_such_metric"}}),
+              "--max-failures 2");
+    std::vector<std::string> chain{id};
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const json failed = wait_status(chain.back(), {"failed"});
+        EXPECT_NE(failed["failure_reason"].get<std::string>().find("no_such_metric"),
+                  std::string::npos)
+            << failed["failure_reason"];
+        if (attempt == 2)
+            break;
+        std::vector<json> next;
+        ASSERT_TRUE(wait_for([&] {
+            next = children_of(json::parse(lathe("--json runs list").out), chain.back());
+            return !next.empty();
+        }));
+        EXPECT_EQ(next[0]["parent_checkpoint"], "");
+        chain.push_back(next[0]["id"]);
+    }
+    ASSERT_EQ(chain.size(), 3u);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    EXPECT_TRUE(children_of(json::parse(lathe("--json runs list").out), chain.back()).empty());
+}
+
 TEST_F(LatheCli, ResumeContinuesExactlyForkRecordsTheDiffContinueAddsSteps) {
     const std::string parent = train(write_config("parent"));
     wait_finished(parent);
