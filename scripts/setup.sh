@@ -16,6 +16,8 @@ PACKAGES=(
   qt6-base-dev libqcustomplot-dev libssh-dev
   # tests: real sshd, a display for widgets
   libgtest-dev openssh-server xvfb
+  # tests: a one-node SLURM cluster started by the SLURM tests (as root)
+  slurmctld slurmd slurm-client munge
   # the embedded default corpus
   fortunes fortunes-min
 )

@@ -35,13 +35,17 @@ std::optional<std::pair<std::string, std::int64_t>> first_int(
     return std::nullopt;
 }
 
-// SLURM_NTASKS_PER_NODE may read "4" or "4(x2)"; the count before any "(" is what one node runs.
+// SLURM_NTASKS_PER_NODE (set with --ntasks-per-node) or SLURM_TASKS_PER_NODE (always set for a
+// step: "4", "4(x2)" or "2(x3),1"): the first node's count, which is this node's on the usual
+// even layouts.
 std::optional<std::string> slurm_tasks_per_node(const Getenv& getenv) {
     auto value = getenv("SLURM_NTASKS_PER_NODE");
+    if (!value || value->empty())
+        value = getenv("SLURM_TASKS_PER_NODE");
     if (!value)
         return std::nullopt;
-    const auto paren = value->find('(');
-    return paren == std::string::npos ? *value : value->substr(0, paren);
+    const auto end = value->find_first_of("(,");
+    return end == std::string::npos ? *value : value->substr(0, end);
 }
 
 }  // namespace

@@ -62,6 +62,13 @@ TEST(DistributedWorld, ReadsSrunVariablesWhenTorchrunsAreAbsent) {
     EXPECT_EQ(w.world_size, 8);
     EXPECT_EQ(w.local_rank, 1);
     EXPECT_EQ(w.local_world_size, 4);
+    auto step = from({{"SLURM_NTASKS", "5"},
+                      {"SLURM_PROCID", "4"},
+                      {"SLURM_LOCALID", "0"},
+                      {"SLURM_TASKS_PER_NODE", "2(x2),1"},
+                      {"MASTER_ADDR", "gpu01"},
+                      {"MASTER_PORT", "12345"}});
+    EXPECT_EQ(step.local_world_size, 2);
 }
 
 TEST(DistributedWorld, ErrorsNameTheVariable) {

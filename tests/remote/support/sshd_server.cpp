@@ -81,6 +81,8 @@ void generate_key(const std::filesystem::path& path) {
 
 }  // namespace
 
+int free_tcp_port() { return free_port(); }
+
 std::string shell_output(const std::string& command) {
     FILE* pipe = ::popen(command.c_str(), "r");
     if (pipe == nullptr) {

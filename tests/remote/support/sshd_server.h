@@ -62,6 +62,9 @@ class SshdServer {
     pid_t pid_ = -1;
 };
 
+// A TCP port on 127.0.0.1 nobody listens on right now.
+int free_tcp_port();
+
 // Runs `command` with /bin/sh -c and returns its stdout; throws std::runtime_error when it fails.
 std::string shell_output(const std::string& command);
 

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lathe::remote::slurm {
+
+// One Lathe run as a SLURM batch job: every task is one rank of lathe-train, started by srun,
+// which sets SLURM_PROCID/SLURM_NTASKS/SLURM_LOCALID (core/distributed/world.h reads them); the
+// script exports MASTER_ADDR (the job's first node) and MASTER_PORT. The run folder must be on a
+// filesystem the nodes and the login node share: rank 0 writes events.jsonl and checkpoints
+// there, and Lathe reads them from the login node.
+struct SbatchSpec {
+    std::string job_name;  // default "lathe-" + run_id
+    std::string run_id;    // required
+    std::string run_dir;   // required, absolute, shared: run.json is there
+    std::int64_t nodes = 1;
+    std::int64_t tasks_per_node = 1;  // ranks per node: one per GPU, or CPU processes
+    std::int64_t gpus_per_node = 0;   // 0: no --gpus-per-node line
+    std::int64_t cpus_per_task = 0;   // 0: SLURM's default
+    std::string time_limit;           // "" or [D-]HH:MM:SS / MM:SS / minutes
+    std::string partition;
+    std::string account;
+    // Verbatim "#SBATCH ..." lines (e.g. "#SBATCH --qos=high", "#SBATCH --mem=64G").
+    std::vector<std::string> extra_sbatch_lines;
+    // Shell fragment that runs lathe-train on a node; arguments follow it. A container wrapper
+    // works the same: "apptainer exec --nv /shared/lathe.sif lathe-train".
+    std::string worker_command = "lathe-train";
+    int master_port = 29500;
+    // "" = the job's first node as `scontrol show hostnames` names it; set it when those names
+    // do not resolve to an address the nodes reach each other on.
+    std::string master_addr;
+    // A kill-on-bad-exit srun ends the job when one rank fails (torchrunx's promise); SLURM then
+    // records the failed task's exit.
+};
+
+// The script's text. Throws core::Error naming the field for an invalid value (empty run_id, a
+// relative run_dir, nodes < 1, a time limit SLURM would not read, an extra line that is not an
+// "#SBATCH" directive, a newline inside a value).
+std::string sbatch_script(const SbatchSpec& spec);
+
+}  // namespace lathe::remote::slurm
