@@ -18,6 +18,10 @@ struct TrainCommand {
     std::string host;          // "" = this machine; else a host (lathe hosts list): target ssh:HOST
     std::string processes;     // --nproc: data-parallel processes; "" = 1
     std::string max_failures;  // --max-failures: automatic restarts; "" = 0
+    // --slurm HOST: submit to the SLURM cluster whose login node is HOST (docs/slurm.md), with
+    // --nodes, --gpus-per-node, --time, --partition, --account, --sbatch LINE, --slurm-prefix.
+    std::string slurm_host;
+    std::string nodes, gpus_per_node, time_limit, partition, account, sbatch_line, slurm_prefix;
 };
 int train_command(const CliContext& ctx, const TrainCommand& cmd);
 

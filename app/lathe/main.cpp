@@ -107,6 +107,10 @@ int manual_command(int argc, char** argv) {
                                          "[--key value]...\n"
                                          "  --max-failures N: restart a failed run from its "
                                          "latest checkpoint up to N times\n"
+                                         "lathe train [run.json] --slurm LOGIN_HOST [--nodes N] "
+                                         "[--nproc TASKS_PER_NODE] [--gpus-per-node G] [--time "
+                                         "T] [--partition P] [--account A] [--sbatch '#SBATCH "
+                                         "...'] [--slurm-prefix 'module load slurm &&']\n"
                                          "  --nproc N: N data-parallel processes (one per GPU, "
                                          "or Gloo CPU processes)\n"
                                        : "lathe runs fork RUN [--checkpoint N] [--config "
@@ -122,7 +126,15 @@ int manual_command(int argc, char** argv) {
                                     {{"--name", &cmd.name},
                                      {"--host", &cmd.host},
                                      {"--nproc", &cmd.processes},
-                                     {"--max-failures", &cmd.max_failures}},
+                                     {"--max-failures", &cmd.max_failures},
+                                     {"--slurm", &cmd.slurm_host},
+                                     {"--nodes", &cmd.nodes},
+                                     {"--gpus-per-node", &cmd.gpus_per_node},
+                                     {"--time", &cmd.time_limit},
+                                     {"--partition", &cmd.partition},
+                                     {"--account", &cmd.account},
+                                     {"--sbatch", &cmd.sbatch_line},
+                                     {"--slurm-prefix", &cmd.slurm_prefix}},
                                     &cmd.tags);
             if (!rest.empty() && rest.front().rfind("-", 0) != 0) {
                 cmd.config_path = rest.front();

@@ -78,6 +78,30 @@ int train_command(const CliContext& ctx, const TrainCommand& cmd) {
         options.processes = whole_number("--nproc", cmd.processes, 1);
     if (!cmd.max_failures.empty())
         options.max_failures = whole_number("--max-failures", cmd.max_failures, 0);
+    if (!cmd.slurm_host.empty()) {
+        if (!cmd.host.empty())
+            throw CliError(kCliInvalidInput, "--slurm and --host exclude each other");
+        options.target = "slurm:" + cmd.slurm_host;
+        nlohmann::json slurm = nlohmann::json::object();
+        if (!cmd.nodes.empty())
+            slurm["nodes"] = whole_number("--nodes", cmd.nodes, 1);
+        if (!cmd.gpus_per_node.empty())
+            slurm["gpus_per_node"] = whole_number("--gpus-per-node", cmd.gpus_per_node, 0);
+        for (const auto& [key, value] :
+             {std::pair{"time_limit", cmd.time_limit}, std::pair{"partition", cmd.partition},
+              std::pair{"account", cmd.account}, std::pair{"command_prefix", cmd.slurm_prefix}}) {
+            if (!value.empty())
+                slurm[key] = value;
+        }
+        if (!cmd.sbatch_line.empty())
+            slurm["extra_sbatch_lines"] = {cmd.sbatch_line};
+        options.slurm = slurm;
+    } else if (!cmd.nodes.empty() || !cmd.gpus_per_node.empty() || !cmd.time_limit.empty() ||
+               !cmd.partition.empty() || !cmd.account.empty() || !cmd.sbatch_line.empty()) {
+        throw CliError(kCliInvalidInput,
+                       "--nodes, --gpus-per-node, --time, --partition, --account and --sbatch "
+                       "are for SLURM jobs: add --slurm LOGIN_HOST");
+    }
     report_started(ctx, manager.submit(prepared, options));
     return kCliSuccess;
 }

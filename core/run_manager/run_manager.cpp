@@ -125,6 +125,9 @@ RunRecord RunManager::submit(const PreparedRun& prepared, const SubmitOptions& o
     meta.extra_hosts = options.extra_hosts;
     meta.max_failures = std::max<std::int64_t>(options.max_failures, 0);
     meta.attempt = std::max<std::int64_t>(options.attempt, 1);
+    meta.slurm = options.slurm;
+    if (meta.target.rfind("slurm:", 0) == 0 && !meta.slurm.is_object())
+        meta.slurm = json::object();
     if (!meta.extra_hosts.empty() && meta.target.rfind("ssh:", 0) != 0)
         throw Error("a run on several hosts needs SSH hosts only; target \"" + meta.target +
                     "\" is not one (lathe train --host A,B)");
@@ -337,6 +340,7 @@ void RunManager::restart_if_allowed(const RunRecord& run, ReconcileReport* repor
     options.extra_hosts = meta.extra_hosts;
     options.max_failures = meta.max_failures;
     options.attempt = meta.attempt + 1;
+    options.slurm = meta.slurm;
     options.notes = attempt_text + ", after " + run.id + " " + to_string(run.status) + ": " +
                     run.failure_reason;
     json outcome;
@@ -501,9 +505,13 @@ RunRecord RunManager::resume(const std::string& parent_id, const ChildOptions& o
         submit_options.name = parent.name;
     if (submit_options.target.empty()) {
         submit_options.target = parent.target;
-        if (submit_options.extra_hosts.empty() &&
-            fs::exists(fs::path(parent.run_dir) / kRunMetadataFile))
-            submit_options.extra_hosts = read_run_metadata(parent.run_dir).extra_hosts;
+        if (fs::exists(fs::path(parent.run_dir) / kRunMetadataFile)) {
+            const auto parent_meta = read_run_metadata(parent.run_dir);
+            if (submit_options.extra_hosts.empty())
+                submit_options.extra_hosts = parent_meta.extra_hosts;
+            if (submit_options.slurm.is_null())
+                submit_options.slurm = parent_meta.slurm;
+        }
     }
     if (submit_options.processes == 0)
         submit_options.processes = run_processes(parent.run_dir);

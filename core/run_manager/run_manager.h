@@ -30,6 +30,8 @@ struct SubmitOptions {
     // and the parent's for a child.
     std::int64_t max_failures = -1;
     std::int64_t attempt = 1;
+    // For target "slurm:HOST": RunMetadata::slurm. Null for a child means the parent's.
+    nlohmann::json slurm = nullptr;
 };
 
 // Which checkpoint of a run: a step, or the newest complete one.
@@ -128,7 +130,7 @@ class RunManager {
         std::string config_path;
         // target "" (the default here) = the parent's: a remote run's children run where
         // its checkpoints are.
-        SubmitOptions submit{"", {}, "", "", 0, {}, -1, 1};
+        SubmitOptions submit{"", {}, "", "", 0, {}, -1, 1, nullptr};
     };
     registry::RunRecord resume(const std::string& parent_id, const ChildOptions& options,
                                std::vector<std::string>* warnings);

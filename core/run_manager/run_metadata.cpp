@@ -19,6 +19,7 @@ json to_json(const RunMetadata& m) {
               {"extra_hosts", m.extra_hosts},
               {"max_failures", m.max_failures},
               {"attempt", m.attempt},
+              {"slurm", m.slurm},
               {"created_at", m.created_at},
               {"parent_run_id", m.parent_run_id},
               {"parent_checkpoint", m.parent_checkpoint},
@@ -60,6 +61,8 @@ RunMetadata run_metadata_from_json(const json& j, const std::string& source) {
     read_field(j, "extra_hosts", m.extra_hosts, source);
     read_field(j, "max_failures", m.max_failures, source);
     read_field(j, "attempt", m.attempt, source);
+    if (j.contains("slurm"))
+        m.slurm = j.at("slurm");
     if (m.processes < 1)
         throw Error(source + ": \"processes\" must be at least 1 (got " +
                     std::to_string(m.processes) + ")");

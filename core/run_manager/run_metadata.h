@@ -25,6 +25,10 @@ struct RunMetadata {
     // its latest complete checkpoint as a new run, until `attempt` exceeds max_failures.
     std::int64_t max_failures = 0;
     std::int64_t attempt = 1;  // 1 for the first try, k for the (k-1)th restart
+    // For a "slurm:HOST" target: the batch job's resources (docs/slurm.md): nodes,
+    // gpus_per_node, cpus_per_task, time_limit, partition, account, extra_sbatch_lines,
+    // command_prefix. Null otherwise.
+    nlohmann::json slurm = nullptr;
     double created_at = 0.0;
     std::string parent_run_id;
     std::string parent_checkpoint;

@@ -96,7 +96,15 @@ std::string target_for_host(const std::string& name) {
 }
 
 std::string host_of_target(const std::string& target) {
-    return target.rfind("ssh:", 0) == 0 ? target.substr(4) : std::string();
+    if (target.rfind("ssh:", 0) == 0)
+        return target.substr(4);
+    if (is_slurm_target(target))
+        return target.substr(6);
+    return "";
+}
+
+bool is_slurm_target(const std::string& target) {
+    return target.rfind("slurm:", 0) == 0;
 }
 
 }  // namespace lathe::remote::runs

@@ -34,8 +34,10 @@ RemoteHost remote_host_from_json(const nlohmann::json& j, const std::string& sou
 // `name` with default settings.
 RemoteHost find_remote_host(const core::registry::Registry& registry, const std::string& name);
 
-// "ssh:NAME" <-> NAME. host_of_target returns "" for a target that is not an SSH host.
+// "ssh:NAME" <-> NAME. host_of_target returns "" for a target that is not an SSH host; for
+// "slurm:NAME" (a SLURM cluster's login node, docs/slurm.md) it returns NAME.
 std::string target_for_host(const std::string& name);
 std::string host_of_target(const std::string& target);
+bool is_slurm_target(const std::string& target);
 
 }  // namespace lathe::remote::runs

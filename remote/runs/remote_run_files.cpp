@@ -27,6 +27,10 @@ RemoteRunLocation node_from_json(const nlohmann::json& j) {
 
 void write_remote_location(const std::string& mirror_dir, const RemoteRunLocation& location) {
     nlohmann::json j = node_json(location);
+    if (!location.slurm_job_id.empty()) {
+        j["slurm_job_id"] = location.slurm_job_id;
+        j["slurm_command_prefix"] = location.slurm_command_prefix;
+    }
     if (!location.other_nodes.empty()) {
         j["other_nodes"] = nlohmann::json::array();
         for (const auto& node : location.other_nodes)
@@ -47,6 +51,8 @@ RemoteRunLocation read_remote_location(const std::string& mirror_dir) {
     RemoteRunLocation location;
     try {
         location = node_from_json(j);
+        location.slurm_job_id = j.value("slurm_job_id", "");
+        location.slurm_command_prefix = j.value("slurm_command_prefix", "");
         if (j.contains("other_nodes")) {
             for (const auto& node : j.at("other_nodes"))
                 location.other_nodes.push_back(node_from_json(node));

@@ -14,6 +14,10 @@ struct RemoteRunLocation {
     std::string supervisor_command;
     // A multi-node run's nodes 1.. (node 0 is the fields above; its events are the run's).
     std::vector<RemoteRunLocation> other_nodes;
+    // A run submitted to SLURM (target "slurm:HOST"): its job id, and what precedes SLURM's
+    // commands on the login node. Empty otherwise.
+    std::string slurm_job_id;
+    std::string slurm_command_prefix;
 };
 
 inline constexpr const char* kRemoteRunFile = "remote.json";

@@ -1,15 +1,19 @@
 #include "remote/runs/remote_sync.h"
 
+#include <signal.h>
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <thread>
 
 #include "core/launch/probe.h"
+#include "core/launch/signals.h"
 #include "core/registry/ingest_lock.h"
 #include "core/util/error.h"
 #include "remote/runs/file_mirror.h"
 #include "remote/runs/remote_run_files.h"
+#include "remote/slurm/slurm_client.h"
 #include "remote/ssh/shell_quote.h"
 #include "remote/ssh/ssh_error.h"
 
@@ -35,6 +39,36 @@ core::launch::ProcessState probe_on_node(ssh::Session& session, const RemoteRunL
     }
 }
 
+// A SLURM job's state as the process state RunManager settles runs with: queued or running is
+// alive; an ended job is an exit record (SLURM's exit code or signal; a cancelled job without
+// either counts as SIGKILL).
+core::launch::ProcessState slurm_job_state(ssh::Session& session, ssh::SftpClient& sftp,
+                                           const RemoteRunLocation& location) {
+    slurm::SlurmClient client(session, sftp, location.slurm_command_prefix);
+    core::launch::ProcessState state;
+    const auto job = client.state(location.slurm_job_id);
+    if (!job)
+        return state;  // SLURM forgot it: lost, unless the events said how it ended
+    if (!job->ended()) {
+        state.supervisor_alive = state.trainer_alive = true;
+        return state;
+    }
+    core::launch::ExitRecord exit;
+    exit.ended_at_unix_s =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (job->signal || (!job->exit_code && job->state == "CANCELLED")) {
+        exit.signal = job->signal.value_or(SIGKILL);
+        exit.signal_name = core::launch::signal_name(*exit.signal);
+    } else {
+        exit.exit_code = job->exit_code.value_or(job->state == "COMPLETED" ? 0 : 1);
+    }
+    exit.description = "SLURM job " + location.slurm_job_id + " " + job->state +
+                       (exit.exit_code ? " (exit code " + std::to_string(*exit.exit_code) + ")"
+                                       : " (" + exit.signal_name.value_or("signal") + ")");
+    state.exit = exit;
+    return state;
+}
+
 void mirror_files(ssh::SftpClient& sftp, const RemoteRunLocation& location, const RunRecord& run,
                   RemoteSyncReport& report) {
     for (const char* name : kMirroredFiles) {
@@ -54,7 +88,10 @@ void sync_one(core::run_manager::RunManager& manager, SessionPool& pool,
         mirror_files(*connection.sftp, location, run, report);
         core::run_manager::ReconcileReport applied;
         if (probe) {
-            const core::launch::ProcessState state = probe_on_node(*connection.session, location);
+            const core::launch::ProcessState state =
+                location.slurm_job_id.empty()
+                    ? probe_on_node(*connection.session, location)
+                    : slurm_job_state(*connection.session, *connection.sftp, location);
             if (!state.trainer_alive) {
                 mirror_files(*connection.sftp, location, run, report);
             }

@@ -16,6 +16,8 @@
 #include "core/util/error.h"
 #include "core/util/sha256.h"
 #include "remote/runs/remote_run_files.h"
+#include "remote/slurm/sbatch_script.h"
+#include "remote/slurm/slurm_client.h"
 #include "remote/ssh/shell_quote.h"
 #include "remote/ssh/ssh_error.h"
 #include "remote/ssh/transfer.h"
@@ -136,6 +138,14 @@ struct Node {
     RemoteHost host;
     std::string remote_dir;
 };
+
+RemoteRunLocation location_of(const Node& node) {
+    RemoteRunLocation location;
+    location.host = node.host.name;
+    location.remote_run_dir = node.remote_dir;
+    location.supervisor_command = node.host.supervisor_command;
+    return location;
+}
 
 // Checks the worker, uploads the run's files and writes the node's run.json.
 Node prepare_node(SessionPool& pool, const RemoteHost& host, const core::registry::RunRecord& run) {
@@ -263,8 +273,56 @@ std::vector<std::string> forwarded_env_patterns() {
     return patterns;
 }
 
+SshLauncher::Started SshLauncher::start_slurm(const core::registry::Registry& registry,
+                                              const core::registry::RunRecord& run) {
+    const RemoteHost host = resolve_(registry, host_of_target(run.target));
+    const auto meta = core::run_manager::read_run_metadata(run.run_dir);
+    const nlohmann::json options = meta.slurm.is_object() ? meta.slurm : nlohmann::json::object();
+    slurm::SbatchSpec spec;
+    std::string prefix;
+    try {
+        spec.nodes = options.value("nodes", std::int64_t{1});
+        spec.gpus_per_node = options.value("gpus_per_node", std::int64_t{0});
+        spec.cpus_per_task = options.value("cpus_per_task", std::int64_t{0});
+        spec.time_limit = options.value("time_limit", std::string());
+        spec.partition = options.value("partition", std::string());
+        spec.account = options.value("account", std::string());
+        spec.master_addr = options.value("master_addr", std::string());
+        spec.extra_sbatch_lines = options.value("extra_sbatch_lines", std::vector<std::string>{});
+        prefix = options.value("command_prefix", std::string());
+    } catch (const nlohmann::json::exception& e) {
+        throw core::Error("run " + run.id + ": lathe-run.json \"slurm\": " + e.what());
+    }
+    spec.run_id = run.id;
+    spec.tasks_per_node = meta.processes;
+    spec.worker_command = host.worker_command;
+    spec.master_port = pick_master_port();
+    try {
+        auto& connection = pool_.get(host);
+        // The runs folder on the login node must be shared with the compute nodes.
+        const std::string root = remote_absolute(*connection.session, host.runs_dir);
+        spec.run_dir = root + "/" + run.id;
+        const std::string script = slurm::sbatch_script(spec);  // refuses bad values first
+        connection.sftp->mkdir_p(spec.run_dir);
+        const nlohmann::json remote_json =
+            prepare_remote_run_json(*connection.sftp, run.config, root, spec.run_dir);
+        connection.sftp->write_file_atomic(spec.run_dir + "/run.json", remote_json.dump(2) + "\n");
+        RemoteRunLocation location = location_of({host, spec.run_dir});
+        location.slurm_command_prefix = prefix;
+        slurm::SlurmClient client(*connection.session, *connection.sftp, prefix);
+        location.slurm_job_id = client.submit(script, spec.run_dir + "/lathe-job.sbatch");
+        write_remote_location(run.run_dir, location);
+        return {host.name, 0};
+    } catch (const ssh::SshError&) {
+        pool_.drop(host.name);
+        throw;
+    }
+}
+
 SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry,
                                         const core::registry::RunRecord& run) {
+    if (is_slurm_target(run.target))
+        return start_slurm(registry, run);
     std::vector<std::string> names{host_of_target(run.target)};
     if (fs::exists(fs::path(run.run_dir) / core::run_manager::kRunMetadataFile)) {
         const auto extra = core::run_manager::read_run_metadata(run.run_dir).extra_hosts;
@@ -279,12 +337,9 @@ SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry
             current = name;
             nodes.push_back(prepare_node(pool_, resolve_(registry, name), run));
         }
-        RemoteRunLocation location{
-            nodes[0].host.name, nodes[0].remote_dir, nodes[0].host.supervisor_command, {}};
-        for (std::size_t n = 1; n < nodes.size(); ++n) {
-            location.other_nodes.push_back(
-                {nodes[n].host.name, nodes[n].remote_dir, nodes[n].host.supervisor_command, {}});
-        }
+        RemoteRunLocation location = location_of(nodes[0]);
+        for (std::size_t n = 1; n < nodes.size(); ++n)
+            location.other_nodes.push_back(location_of(nodes[n]));
         write_remote_location(run.run_dir, location);
 
         // Each node's lathe-train starts its ranks (one per GPU there, or CPU processes); ranks
@@ -322,10 +377,7 @@ SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry
         // Nothing half-starts: nodes already running are killed before the error goes up.
         for (std::size_t n = 0; n < nodes.size() && n < started.size(); ++n) {
             try {
-                signal_node(
-                    pool_, nodes[n].host,
-                    {nodes[n].host.name, nodes[n].remote_dir, nodes[n].host.supervisor_command, {}},
-                    run.id, SIGKILL);
+                signal_node(pool_, nodes[n].host, location_of(nodes[n]), run.id, SIGKILL);
             } catch (...) {
                 // The node may not have got as far as a supervisor; the first error matters.
             }
@@ -342,6 +394,24 @@ SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry
 void SshLauncher::signal(const core::registry::Registry& registry,
                          const core::registry::RunRecord& run, int sig) {
     const RemoteRunLocation location = read_remote_location(run.run_dir);
+    if (!location.slurm_job_id.empty()) {
+        // Stop and save-now reach the ranks as signals (they save, then stop or go on); a kill
+        // cancels the job.
+        const RemoteHost host = resolve_(registry, location.host);
+        try {
+            auto& connection = pool_.get(host);
+            slurm::SlurmClient client(*connection.session, *connection.sftp,
+                                      location.slurm_command_prefix);
+            std::string name = core::launch::signal_name(sig);
+            if (name.rfind("SIG", 0) == 0)
+                name = name.substr(3);
+            client.cancel(location.slurm_job_id, sig == SIGKILL ? "" : name);
+        } catch (const ssh::SshError&) {
+            pool_.drop(host.name);
+            throw;
+        }
+        return;
+    }
     std::vector<RemoteRunLocation> nodes{location};
     nodes.insert(nodes.end(), location.other_nodes.begin(), location.other_nodes.end());
     // Every node hears it (a stop also spreads through the ranks' agreement, a kill would only

@@ -41,6 +41,8 @@ class SshLauncher : public core::run_manager::TargetLauncher {
                 int signal) override;
 
   private:
+    Started start_slurm(const core::registry::Registry& registry,
+                        const core::registry::RunRecord& run);
     SessionPool& pool_;
     HostResolver resolve_;
 };

@@ -93,7 +93,7 @@ std::string sbatch_script(const SbatchSpec& spec) {
         s += "MASTER_ADDR=" + spec.master_addr + "\n";
     s += "export MASTER_ADDR MASTER_PORT=" + std::to_string(spec.master_port) + "\n";
     // sh -c 'exec WORKER "$@"' keeps the worker a shell fragment and the arguments quoted.
-    s += "exec srun --kill-on-bad-exit=1 " +
+    s += "exec srun " +
          ssh::shell_command({"/bin/sh", "-c", "exec " + spec.worker_command + " \"$@\"",
                              "lathe-train", "--config", spec.run_dir + "/run.json", "--run-dir",
                              spec.run_dir, "--run-id", spec.run_id, "--no-progress"}) +

@@ -31,8 +31,9 @@ struct SbatchSpec {
     // "" = the job's first node as `scontrol show hostnames` names it; set it when those names
     // do not resolve to an address the nodes reach each other on.
     std::string master_addr;
-    // A kill-on-bad-exit srun ends the job when one rank fails (torchrunx's promise); SLURM then
-    // records the failed task's exit.
+    // No --kill-on-bad-exit: a stopped rank exits with 4 once its part of the checkpoint is on
+    // disk, and srun would kill rank 0 while it commits. A rank that dies makes its peers'
+    // next collective fail at once (Gloo) or at ddp_timeout (NCCL), which ends the step.
 };
 
 // The script's text. Throws core::Error naming the field for an invalid value (empty run_id, a

@@ -119,7 +119,9 @@ std::optional<JobState> SlurmClient::state(const std::string& job_id) {
 void SlurmClient::cancel(const std::string& job_id, const std::string& signal) {
     std::string command = "scancel ";
     if (!signal.empty())
-        command += "--full --signal=" + ssh::shell_quote(signal) + " ";
+        // To the job's steps (the ranks under srun), not the batch shell: srun itself would take
+        // a TERM as "cancel the step".
+        command += "--signal=" + ssh::shell_quote(signal) + " ";
     const auto result = run(command + ssh::shell_quote(job_id));
     if (result.exit_status != 0) {
         throw core::Error("scancel " + job_id + ": " +

@@ -30,8 +30,8 @@ class SlurmClient {
     // squeue while SLURM has the job in memory, then sacct, then scontrol; nullopt when none of
     // them knows the job any more.
     std::optional<JobState> state(const std::string& job_id);
-    // scancel; `signal` "" cancels, "TERM" etc. sends that signal to the job's steps (--full
-    // includes the batch shell) without cancelling.
+    // scancel; `signal` "" cancels, "TERM" etc. sends that signal to the job's steps (the ranks,
+    // not the batch shell) without cancelling.
     void cancel(const std::string& job_id, const std::string& signal = "");
 
   private:

@@ -9,8 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/events/event_reader.h"
+#include "core/run_manager/run_manager.h"
+#include "core/run_manager/run_preparation.h"
 #include "core/util/error.h"
 #include "core/util/file_io.h"
+#include "remote/runs/remote_run_files.h"
+#include "remote/runs/remote_sync.h"
+#include "remote/runs/ssh_launcher.h"
 #include "remote/slurm/sbatch_script.h"
 #include "remote/slurm/slurm_client.h"
 #include "remote/ssh/shell_quote.h"
@@ -59,7 +64,7 @@ TEST(SbatchScript, HoldsTheRequestedResourcesAndStartsEveryRankWithSrun) {
           "#SBATCH --cpus-per-task=8\n", "#SBATCH --time=1-12:00:00\n", "#SBATCH --partition=gpu\n",
           "#SBATCH --account=ml\n", "#SBATCH --output=/shared/runs/r1/slurm-%j.out\n",
           "#SBATCH --qos=high\n", "export MASTER_ADDR MASTER_PORT=29611\n",
-          "exec srun --kill-on-bad-exit=1 '/bin/sh' '-c' 'exec apptainer exec --nv "
+          "exec srun '/bin/sh' '-c' 'exec apptainer exec --nv "
           "/shared/lathe.sif lathe-train \"$@\"' 'lathe-train' '--config' "
           "'/shared/runs/r1/run.json' '--run-dir' '/shared/runs/r1' '--run-id' 'r1' "
           "'--no-progress'\n"}) {
@@ -218,6 +223,70 @@ TEST_F(SlurmJobTest, ScancelStopsARunningJob) {
     const auto seen = events(spec).size();
     std::this_thread::sleep_for(std::chrono::seconds(1));
     EXPECT_EQ(events(spec).size(), seen);
+}
+
+// The whole path a user takes: `lathe train --slurm login` submits through the launcher, the
+// registry follows the job through the login node, and stop reaches the ranks.
+TEST_F(SlurmJobTest, ARunOnASlurmTargetIsTrackedInTheRegistryAndStops) {
+    const fs::path laptop = sshd_->dir() / "laptop";
+    core::run_manager::LathePaths paths;
+    paths.registry_path = (laptop / "registry.sqlite3").string();
+    paths.runs_root = (laptop / "runs").string();
+    paths.trainer_program = LATHE_TRAIN_BINARY;
+    core::run_manager::RunManager manager(paths);
+    runs::RemoteHost login;
+    login.name = "login";
+    login.ssh = sshd_->target();
+    login.worker_command = ssh::shell_quote(LATHE_TRAIN_BINARY);
+    login.runs_dir = (sshd_->dir() / "shared-runs").string();
+    manager.registry().put_host("login", to_json(login));
+    runs::SessionPool pool;
+    manager.set_target_launcher(std::make_shared<runs::SshLauncher>(pool));
+    core::run_manager::SubmitOptions options;
+    options.target = "slurm:login";
+    options.processes = 2;
+    options.slurm = {{"command_prefix", cluster_->command_prefix()},
+                     {"master_addr", "127.0.0.1"},
+                     {"time_limit", "10:00"}};
+    runs::FollowOptions follow;
+    follow.poll_interval_ms = 100;
+    follow.idle_probe_ms = 500;
+
+    const auto config = tests::write_tiny_run_config(laptop / "config", "slurm-run");
+    const auto run = manager.submit(core::run_manager::prepare_run(config.string(), {}), options);
+    const auto location = runs::read_remote_location(run.run_dir);
+    EXPECT_FALSE(location.slurm_job_id.empty());
+    runs::follow_remote_run(manager, pool, runs::find_remote_host, run.id, follow);
+    const auto done = manager.registry().get_run(run.id);
+    EXPECT_EQ(done.status, core::registry::RunStatus::finished) << done.failure_reason;
+    EXPECT_EQ(done.exit_code, 0);
+    EXPECT_EQ(manager.registry().metric_series(run.id, "loss").size(), 8u);
+    const auto events =
+        core::events::read_events((fs::path(run.run_dir) / "events.jsonl").string(), 0).events;
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.front()["world_size"], 2);
+
+    const auto long_config = tests::write_tiny_run_config(
+        laptop / "long", "slurm-long", {{"max_steps", 100000}, {"save_strategy", "no"}});
+    const auto long_run =
+        manager.submit(core::run_manager::prepare_run(long_config.string(), {}), options);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (manager.registry().metric_series(long_run.id, "loss").size() < 2 &&
+           std::chrono::steady_clock::now() < deadline) {
+        runs::sync_remote_runs(manager, pool, runs::find_remote_host, long_run.id);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ASSERT_GE(manager.registry().metric_series(long_run.id, "loss").size(), 2u);
+    manager.stop(long_run.id);
+    runs::follow_remote_run(manager, pool, runs::find_remote_host, long_run.id, follow);
+    const auto stopped = manager.registry().get_run(long_run.id);
+    const auto long_location = runs::read_remote_location(long_run.run_dir);
+    EXPECT_EQ(stopped.status, core::registry::RunStatus::stopped)
+        << stopped.failure_reason << "\n"
+        << core::util::read_file(long_location.remote_run_dir + "/slurm-" +
+                                 long_location.slurm_job_id + ".out")
+        << cluster_->logs();
+    EXPECT_FALSE(manager.registry().checkpoints(long_run.id).empty());  // saved at the stop
 }
 
 }  // namespace
