@@ -49,7 +49,7 @@ int show_command(const CliContext& ctx, const std::string& run);
 int metrics_command(const CliContext& ctx, const std::string& run,
                     const std::vector<std::string>& keys);
 int logs_command(const CliContext& ctx, const std::string& run, bool follow,
-                 const std::string& stream);
+                 const std::string& stream, std::int64_t rank = 0);
 
 // Changing runs (control_commands.cpp).
 enum class Control { stop, save, kill };

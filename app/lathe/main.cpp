@@ -226,10 +226,13 @@ int main(int argc, char** argv) {
 
     bool follow = false;
     std::string stream = "both";
+    std::int64_t log_rank = 0;
     auto* logs = runs->add_subcommand("logs", "The trainer's stdout and stderr");
     logs->add_option("run", run_key, "Run id, prefix or name")->required();
     logs->add_flag("-f,--follow", follow, "Keep printing until the run ends");
     logs->add_option("--stream", stream, "stdout, stderr or both");
+    logs->add_option("--rank", log_rank,
+                     "A data-parallel run's rank (default 0, whose output is the run's own)");
 
     auto* stop =
         runs->add_subcommand("stop", "Checkpoint, then exit (SIGTERM); cancels a queued run");
@@ -347,7 +350,7 @@ int main(int argc, char** argv) {
             if (*metrics)
                 return metrics_command(ctx, run_key, metric_keys);
             if (*logs)
-                return logs_command(ctx, run_key, follow, stream);
+                return logs_command(ctx, run_key, follow, stream, log_rank);
             if (*stop)
                 return control_command(ctx, run_key, Control::stop);
             if (*save)

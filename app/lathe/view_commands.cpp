@@ -13,7 +13,9 @@
 #include "app/lathe/remote_access.h"
 #include "app/lathe/table.h"
 #include "core/launch/probe.h"
+#include "core/run_manager/run_metadata.h"
 #include "core/util/error.h"
+#include "remote/runs/rank_logs.h"
 #include "remote/runs/remote_sync.h"
 
 namespace fs = std::filesystem;
@@ -231,14 +233,16 @@ bool trainer_alive(const std::string& run_dir) {
 }  // namespace
 
 int logs_command(const CliContext& ctx, const std::string& key, bool follow,
-                 const std::string& stream) {
+                 const std::string& stream, std::int64_t rank) {
     if (stream != "both" && stream != "stdout" && stream != "stderr")
         throw CliError(kCliInvalidInput, "--stream must be stdout, stderr or both, got " + stream);
     RunManager manager = open_manager(ctx);
     const std::string id = resolve_or_throw(manager, key);
     const RunRecord run = manager.registry().get_run(id);
-    const fs::path out_log = fs::path(run.run_dir) / "stdout.log";
-    const fs::path err_log = fs::path(run.run_dir) / "stderr.log";
+    if (rank < 0)
+        throw CliError(kCliInvalidInput, "--rank must be >= 0, got " + std::to_string(rank));
+    const fs::path out_log = remote::runs::rank_log_path(run.run_dir, rank, "stdout");
+    const fs::path err_log = remote::runs::rank_log_path(run.run_dir, rank, "stderr");
     std::uint64_t out_offset = 0, err_offset = 0;
     auto pump = [&] {
         bool any = false;
@@ -248,6 +252,25 @@ int logs_command(const CliContext& ctx, const std::string& key, bool follow,
             any |= drain(err_log, err_offset, std::cerr);
         return any;
     };
+    if (rank > 0 && !remote::runs::host_of_target(run.target).empty()) {
+        // Other ranks' logs are not mirrored as they grow: fetched from their node on request.
+        if (follow)
+            throw CliError(kCliInvalidInput,
+                           "--follow shows rank 0 of a remote run live; other ranks' logs are "
+                           "fetched once (drop --follow)");
+        try {
+            remote::runs::fetch_rank_logs(manager.registry(), session_pool(),
+                                          remote::runs::find_remote_host, run, rank,
+                                          core::run_manager::run_processes(run.run_dir));
+        } catch (const core::Error& e) {
+            throw CliError(kCliNotFound, e.what());
+        }
+        pump();
+        return kCliSuccess;
+    }
+    if (rank > 0 && !fs::exists(out_log) && !fs::exists(err_log))
+        throw CliError(kCliNotFound, "run " + id + " has no logs of rank " + std::to_string(rank) +
+                                         " (" + (fs::path(run.run_dir) / "ranks").string() + ")");
     if (!remote::runs::host_of_target(run.target).empty()) {
         // A remote run: its logs are the local mirror, kept up to date by following it.
         if (follow) {

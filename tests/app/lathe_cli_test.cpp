@@ -285,6 +285,12 @@ TEST_F(LatheCli, NprocRunsDataParallelAndItsChildrenInheritIt) {
     EXPECT_EQ(events.front()["world_size"], 2);
     EXPECT_TRUE(fs::exists(dir / "ranks" / "rank-1.stdout.log"));
     EXPECT_TRUE(fs::exists(dir / "checkpoint-8" / "lathe_rng_state_1.pt"));
+    const auto rank1 = lathe("runs logs " + id + " --rank 1 --stream stdout");
+    EXPECT_EQ(rank1.exit_code, 0) << rank1.err;
+    EXPECT_NE(rank1.out.find("rank 1 of 2"), std::string::npos) << rank1.out;
+    EXPECT_EQ(lathe("runs logs " + id + " --rank 0 --stream stdout").out.find("rank 1 of 2"),
+              std::string::npos);
+    EXPECT_EQ(lathe("runs logs " + id + " --rank 2").exit_code, 3);
 
     const auto r = lathe("runs resume " + id + " --checkpoint 4");
     ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -17,6 +17,7 @@
 #include "core/run_manager/run_preparation.h"
 #include "core/util/file_io.h"
 #include "remote/runs/checkpoint_export.h"
+#include "remote/runs/rank_logs.h"
 #include "remote/runs/remote_run_files.h"
 #include "remote/runs/remote_sync.h"
 #include "remote/runs/ssh_launcher.h"
@@ -252,6 +253,11 @@ TEST_F(RemoteRunTest, OneRunSpansTwoNodesAndStopReachesBoth) {
     EXPECT_TRUE(fs::exists(node2_dir / "ranks" / "rank-1.stdout.log"));
     const json node2_exit = json::parse(slurp(node2_dir / "lathe-train.exit.json"));
     EXPECT_EQ(node2_exit["exit_code"], 0);
+    // Rank 1's logs, on node 1, come into the mirror on request.
+    fetch_rank_logs(manager_->registry(), pool_, resolve_, done, 1, 1);
+    EXPECT_NE(slurp(rank_log_path(run.run_dir, 1, "stdout")).find("rank 1 of 2"),
+              std::string::npos);
+    EXPECT_THROW(fetch_rank_logs(manager_->registry(), pool_, resolve_, done, 2, 1), core::Error);
     // Its resume runs on both nodes again.
     core::run_manager::RunManager::ChildOptions child;
     const auto resumed = manager_->resume(run.id, child, nullptr);
