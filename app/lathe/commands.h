@@ -18,6 +18,7 @@ struct TrainCommand {
     std::string host;          // "" = this machine; else a host (lathe hosts list): target ssh:HOST
     std::string processes;     // --nproc: data-parallel processes; "" = 1
     std::string max_failures;  // --max-failures: automatic restarts; "" = 0
+    std::string gpus;          // --gpus 0,2,3: only these GPUs, one rank each
     // --slurm HOST: submit to the SLURM cluster whose login node is HOST (docs/slurm.md), with
     // --nodes, --gpus-per-node, --time, --partition, --account, --sbatch LINE, --slurm-prefix.
     std::string slurm_host;

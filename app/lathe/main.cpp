@@ -103,7 +103,8 @@ int manual_command(int argc, char** argv) {
         for (const auto& a : rest) {
             if (a == "-h" || a == "--help") {
                 std::cout << (is_train ? "lathe train [run.json] [--name N] [--tag T]... "
-                                         "[--host HOST[,HOST...]] [--nproc N] [--max-failures N] "
+                                         "[--host HOST[,HOST...]] [--gpus 0,2,3] [--nproc N] "
+                                         "[--max-failures N] "
                                          "[--key value]...\n"
                                          "  --max-failures N: restart a failed run from its "
                                          "latest checkpoint up to N times\n"
@@ -127,6 +128,7 @@ int manual_command(int argc, char** argv) {
                                      {"--host", &cmd.host},
                                      {"--nproc", &cmd.processes},
                                      {"--max-failures", &cmd.max_failures},
+                                     {"--gpus", &cmd.gpus},
                                      {"--slurm", &cmd.slurm_host},
                                      {"--nodes", &cmd.nodes},
                                      {"--gpus-per-node", &cmd.gpus_per_node},

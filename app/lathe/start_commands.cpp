@@ -78,6 +78,7 @@ int train_command(const CliContext& ctx, const TrainCommand& cmd) {
         options.processes = whole_number("--nproc", cmd.processes, 1);
     if (!cmd.max_failures.empty())
         options.max_failures = whole_number("--max-failures", cmd.max_failures, 0);
+    options.gpus = cmd.gpus;
     if (!cmd.slurm_host.empty()) {
         if (!cmd.host.empty())
             throw CliError(kCliInvalidInput, "--slurm and --host exclude each other");

@@ -153,8 +153,11 @@ int train(const Cli& cli, const Loaded& loaded) {
     if (world.distributed()) {
         options.process_group = core::distributed::ProcessGroup::connect(
             world, options.device, std::chrono::seconds(args.ddp_timeout));
+        const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
         std::cout << "lathe-train: rank " << world.rank << " of " << world.world_size << " ("
-                  << options.process_group->backend() << ", " << options.device.str() << ")\n";
+                  << options.process_group->backend() << ", " << options.device.str()
+                  << (visible != nullptr ? std::string(", CUDA_VISIBLE_DEVICES=") + visible : "")
+                  << ")\n";
     }
 
     std::cout << "lathe-train: run directory " << run_dir.string() << "\n";

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -118,7 +119,18 @@ RunRecord RunManager::submit(const PreparedRun& prepared, const SubmitOptions& o
                 : !prepared.config.name.empty() ? prepared.config.name
                                                 : "run";
     meta.target = options.target;
-    meta.processes = options.processes > 0 ? options.processes : 1;
+    meta.gpus = options.gpus;
+    if (!meta.gpus.empty()) {
+        static const std::regex list(R"(^\d+(,\d+)*$)");
+        if (!std::regex_match(meta.gpus, list))
+            throw Error("gpus = \"" + meta.gpus +
+                        "\" must list GPU indices separated by commas, e.g. 0,2,3");
+        if (options.target.rfind("slurm:", 0) == 0)
+            throw Error("gpus: SLURM allocates a job's GPUs; use --gpus-per-node instead");
+    }
+    const auto listed_gpus =
+        meta.gpus.empty() ? 0 : 1 + std::count(meta.gpus.begin(), meta.gpus.end(), ',');
+    meta.processes = options.processes > 0 ? options.processes : listed_gpus > 0 ? listed_gpus : 1;
     if (meta.processes > 4096)
         throw Error("processes = " + std::to_string(meta.processes) +
                     " is more ranks than one target runs (at most 4096)");
@@ -209,10 +221,14 @@ int RunManager::start_local(const RunRecord& run) {
                     "--run-id",
                     run.id,
                     "--no-progress"};
-    const auto processes = run_processes(run.run_dir);
-    if (processes > 1) {
-        spec.command.push_back("--nproc-per-node");
-        spec.command.push_back(std::to_string(processes));
+    if (fs::exists(fs::path(run.run_dir) / kRunMetadataFile)) {
+        const auto meta = read_run_metadata(run.run_dir);
+        if (meta.processes > 1) {
+            spec.command.push_back("--nproc-per-node");
+            spec.command.push_back(std::to_string(meta.processes));
+        }
+        if (!meta.gpus.empty())
+            spec.extra_env.emplace_back("CUDA_VISIBLE_DEVICES", meta.gpus);
     }
     if (!paths_.lathe_program.empty()) {
         spec.then_command = {paths_.lathe_program, "--registry", paths_.registry_path, "--runs-dir",
@@ -341,6 +357,7 @@ void RunManager::restart_if_allowed(const RunRecord& run, ReconcileReport* repor
     options.max_failures = meta.max_failures;
     options.attempt = meta.attempt + 1;
     options.slurm = meta.slurm;
+    options.gpus = meta.gpus;
     options.notes = attempt_text + ", after " + run.id + " " + to_string(run.status) + ": " +
                     run.failure_reason;
     json outcome;
@@ -511,6 +528,8 @@ RunRecord RunManager::resume(const std::string& parent_id, const ChildOptions& o
                 submit_options.extra_hosts = parent_meta.extra_hosts;
             if (submit_options.slurm.is_null())
                 submit_options.slurm = parent_meta.slurm;
+            if (submit_options.gpus.empty())
+                submit_options.gpus = parent_meta.gpus;
         }
     }
     if (submit_options.processes == 0)

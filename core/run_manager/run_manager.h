@@ -32,6 +32,9 @@ struct SubmitOptions {
     std::int64_t attempt = 1;
     // For target "slurm:HOST": RunMetadata::slurm. Null for a child means the parent's.
     nlohmann::json slurm = nullptr;
+    // "0,2,3": only these GPUs (CUDA_VISIBLE_DEVICES on every host), one rank each unless
+    // `processes` says otherwise. "" = all; for a child, the parent's.
+    std::string gpus;
 };
 
 // Which checkpoint of a run: a step, or the newest complete one.
@@ -130,7 +133,7 @@ class RunManager {
         std::string config_path;
         // target "" (the default here) = the parent's: a remote run's children run where
         // its checkpoints are.
-        SubmitOptions submit{"", {}, "", "", 0, {}, -1, 1, nullptr};
+        SubmitOptions submit{"", {}, "", "", 0, {}, -1, 1, nullptr, ""};
     };
     registry::RunRecord resume(const std::string& parent_id, const ChildOptions& options,
                                std::vector<std::string>* warnings);

@@ -20,6 +20,7 @@ json to_json(const RunMetadata& m) {
               {"max_failures", m.max_failures},
               {"attempt", m.attempt},
               {"slurm", m.slurm},
+              {"gpus", m.gpus},
               {"created_at", m.created_at},
               {"parent_run_id", m.parent_run_id},
               {"parent_checkpoint", m.parent_checkpoint},
@@ -63,6 +64,7 @@ RunMetadata run_metadata_from_json(const json& j, const std::string& source) {
     read_field(j, "attempt", m.attempt, source);
     if (j.contains("slurm"))
         m.slurm = j.at("slurm");
+    read_field(j, "gpus", m.gpus, source);
     if (m.processes < 1)
         throw Error(source + ": \"processes\" must be at least 1 (got " +
                     std::to_string(m.processes) + ")");

@@ -29,6 +29,8 @@ struct RunMetadata {
     // gpus_per_node, cpus_per_task, time_limit, partition, account, extra_sbatch_lines,
     // command_prefix. Null otherwise.
     nlohmann::json slurm = nullptr;
+    // GPUs the run may use on its machine(s), as CUDA_VISIBLE_DEVICES ("0,2,3"); "" = all.
+    std::string gpus;
     double created_at = 0.0;
     std::string parent_run_id;
     std::string parent_checkpoint;

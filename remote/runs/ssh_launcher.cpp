@@ -355,6 +355,18 @@ SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry
         } else if (processes > 1) {
             common = {"--nproc-per-node", std::to_string(processes)};
         }
+        const std::string gpus =
+            fs::exists(fs::path(run.run_dir) / core::run_manager::kRunMetadataFile)
+                ? core::run_manager::read_run_metadata(run.run_dir).gpus
+                : std::string();
+        if (!gpus.empty()) {
+            // The run's GPU list wins over a forwarded CUDA_VISIBLE_DEVICES.
+            env.erase(
+                std::remove_if(env.begin(), env.end(),
+                               [](const auto& kv) { return kv.first == "CUDA_VISIBLE_DEVICES"; }),
+                env.end());
+            env.emplace_back("CUDA_VISIBLE_DEVICES", gpus);
+        }
         for (std::size_t n = 0; n < nodes.size(); ++n) {
             current = nodes[n].host.name;
             auto arguments = common;

@@ -314,6 +314,24 @@ std::vector<json> children_of(const json& runs, const std::string& id) {
     return out;
 }
 
+// "This machine, GPUs 0 and 1": one rank per listed GPU, each seeing only those (on this CPU
+// machine the ranks train on the CPU, but the restriction still reaches them).
+TEST_F(LatheCli, GpusListsTheDevicesAndStartsARankForEach) {
+    const auto bad = lathe("train " + write_config("bad-gpus").string() + " --gpus 0:1");
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_NE(bad.err.find("gpus = \"0:1\""), std::string::npos) << bad.err;
+    const std::string id = train(write_config("gpus"), "--gpus 0,1");
+    const json run = wait_finished(id);
+    EXPECT_EQ(run["exit_code"], 0);
+    const fs::path dir = run["run_dir"].get<std::string>();
+    const json meta = json::parse(core::util::read_file((dir / "lathe-run.json").string()));
+    EXPECT_EQ(meta["processes"], 2);
+    EXPECT_EQ(meta["gpus"], "0,1");
+    const auto out = lathe("runs logs " + id + " --stream stdout");
+    EXPECT_NE(out.out.find("rank 0 of 2 (gloo, cpu, CUDA_VISIBLE_DEVICES=0,1)"), std::string::npos)
+        << out.out;
+}
+
 TEST_F(LatheCli, AKilledRunIsRestartedFromItsLatestCheckpointOnceWithMaxFailuresOne) {
     EXPECT_EQ(lathe("train " + write_config("bad-mf").string() + " --max-failures -1").exit_code,
               2);
