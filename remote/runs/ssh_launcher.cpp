@@ -424,30 +424,25 @@ void SshLauncher::signal(const core::registry::Registry& registry,
         }
         return;
     }
-    std::vector<RemoteRunLocation> nodes{location};
-    nodes.insert(nodes.end(), location.other_nodes.begin(), location.other_nodes.end());
-    // Every node hears it (a stop also spreads through the ranks' agreement, a kill would only
-    // through their failing collectives); the first failure is reported after all were tried.
-    std::optional<core::Error> first_error;
-    for (const auto& node : nodes) {
-        const RemoteHost host = resolve_(registry, node.host);
+    // Node 0 holds rank 0: its answer is the one reported. The other nodes are told too, as best
+    // effort: a stop spreads through the ranks' agreement (their jobs may be gone by the time
+    // they are asked), a kill through their failing collectives.
+    const RemoteHost host = resolve_(registry, location.host);
+    try {
+        signal_node(pool_, host, location, run.id, sig);
+    } catch (const ssh::SshError&) {
+        pool_.drop(host.name);
+        throw;
+    }
+    for (const auto& node : location.other_nodes) {
         try {
-            signal_node(pool_, host, node, run.id, sig);
-        } catch (const ssh::SshError& e) {
-            pool_.drop(host.name);
-            if (nodes.size() == 1)
-                throw;
-            if (!first_error)
-                first_error.emplace("run " + run.id + " on host " + host.name + ": " + e.what());
-        } catch (const core::Error& e) {
-            if (nodes.size() == 1)
-                throw;
-            if (!first_error)
-                first_error = e;
+            signal_node(pool_, resolve_(registry, node.host), node, run.id, sig);
+        } catch (const ssh::SshError&) {
+            pool_.drop(node.host);
+        } catch (const core::Error&) {
+            // Already ended there.
         }
     }
-    if (first_error)
-        throw *first_error;
 }
 
 }  // namespace lathe::remote::runs
