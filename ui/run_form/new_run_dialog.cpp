@@ -52,6 +52,8 @@ NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
 
     auto* name_row = new QFormLayout;
     name_row->addRow("Name", name_);
+    target_ = new LaunchTargetPicker(this);
+    name_row->addRow("Where", target_);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(name_row);
     layout->addWidget(tabs, 1);
@@ -60,6 +62,7 @@ NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
     layout->addLayout(buttons);
 
     connect(name_, &QLineEdit::textChanged, this, &NewRunDialog::recheck);
+    connect(target_, &LaunchTargetPicker::changed, this, &NewRunDialog::recheck);
     connect(model_, &ModelPicker::changed, this, &NewRunDialog::recheck);
     connect(dataset_, &DatasetPicker::changed, this, &NewRunDialog::recheck);
     connect(training_, &TrainingArgumentsForm::valuesChanged, this, &NewRunDialog::recheck);
@@ -113,6 +116,8 @@ void NewRunDialog::recheck() {
         problem = "Data: " + dataset_->error();
     else if (!training_->is_valid())
         problem = "Training arguments: " + training_->error();
+    else if (!target_->problem().isEmpty())
+        problem = target_->problem();
     if (problem.isEmpty()) {
         // The last word is the engine's, on the exact object Launch would hand over.
         try {

@@ -11,6 +11,7 @@
 
 #include "ui/run_form/dataset_picker.h"
 #include "ui/run_form/dry_runner.h"
+#include "ui/run_form/launch_target_picker.h"
 #include "ui/run_form/model_picker.h"
 #include "ui/run_form/training_arguments_form.h"
 
@@ -43,6 +44,8 @@ class NewRunDialog : public QDialog {
     ModelPicker* model_picker() const { return model_; }
     DatasetPicker* dataset_picker() const { return dataset_; }
     TrainingArgumentsForm* training_form() const { return training_; }
+    // Where the run goes (this machine or SSH hosts), processes, GPUs, restarts.
+    LaunchTargetPicker* target_picker() const { return target_; }
     QPushButton* launch_button() const { return launch_; }
     QPushButton* dry_run_button() const { return dry_run_; }
     QString dry_run_output() const { return dry_output_->toPlainText(); }
@@ -56,6 +59,7 @@ class NewRunDialog : public QDialog {
     void start_dry_run();
 
     QLineEdit* name_ = nullptr;
+    LaunchTargetPicker* target_ = nullptr;
     ModelPicker* model_ = nullptr;
     DatasetPicker* dataset_ = nullptr;
     TrainingArgumentsForm* training_ = nullptr;

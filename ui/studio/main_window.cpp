@@ -210,8 +210,17 @@ QWidget* MainWindow::open_new_run_dialog() {
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &run_form::NewRunDialog::launchRequested, this,
             [this, dialog](const nlohmann::json& run_json) {
+                const auto where = dialog->target_picker()->choice();
+                nlohmann::json target = {{"target", where.target.toStdString()},
+                                         {"processes", where.processes},
+                                         {"gpus", where.gpus.toStdString()},
+                                         {"max_failures", where.max_failures},
+                                         {"extra_hosts", nlohmann::json::array()}};
+                for (const auto& h : where.extra_hosts)
+                    target["extra_hosts"].push_back(h.toStdString());
                 emit launchRun(QString::fromStdString(run_json.dump()),
-                               QString::fromStdString(run_json.value("name", std::string())));
+                               QString::fromStdString(run_json.value("name", std::string())),
+                               QString::fromStdString(target.dump()));
                 dialog->close();
             });
     dialog->show();

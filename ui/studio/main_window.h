@@ -55,7 +55,7 @@ class MainWindow : public QMainWindow {
   signals:
     // To the worker thread (queued).
     void followRuns(const QStringList& run_ids, quint64 generation);
-    void launchRun(const QString& run_json_text, const QString& name);
+    void launchRun(const QString& run_json_text, const QString& name, const QString& target_json);
     void continueRun(const QString& run_id, qint64 steps);
     void forkRun(const QString& run_id, qint64 step, const QString& run_json_text);
 

@@ -2,6 +2,7 @@
 
 #include "core/run_manager/run_manager.h"
 #include "core/run_manager/run_preparation.h"
+#include "ui/runs/remote_runs_sync.h"
 
 using nlohmann::json;
 
@@ -40,21 +41,35 @@ RunLauncher::RunLauncher(core::run_manager::LathePaths paths, QObject* parent)
 RunLauncher::~RunLauncher() = default;
 
 core::run_manager::RunManager& RunLauncher::manager() {
-    if (!manager_)
+    if (!manager_) {
         manager_ = std::make_unique<core::run_manager::RunManager>(paths_);
+        // Runs on SSH hosts start (and resume) from here too, on this worker thread.
+        remote_ = std::make_unique<runs::RemoteRunsSync>();
+        remote_->attach(*manager_);
+    }
     return *manager_;
 }
 
 void RunLauncher::shutdown() {
     manager_.reset();
+    remote_.reset();
 }
 
-void RunLauncher::launch(const QString& run_json_text, const QString& name) {
+void RunLauncher::launch(const QString& run_json_text, const QString& name,
+                         const QString& target_json) {
     try {
         const auto prepared = core::run_manager::prepare_run_json(
             json::parse(run_json_text.toStdString()), "new run", {});
         core::run_manager::SubmitOptions options;
         options.name = name.toStdString();
+        if (!target_json.isEmpty()) {
+            const json where = json::parse(target_json.toStdString());
+            options.target = where.value("target", std::string("local"));
+            options.extra_hosts = where.value("extra_hosts", std::vector<std::string>{});
+            options.processes = where.value("processes", std::int64_t{0});
+            options.gpus = where.value("gpus", std::string());
+            options.max_failures = where.value("max_failures", std::int64_t{0});
+        }
         const auto run = manager().submit(prepared, options);
         emit launched(QString::fromStdString(run.id), joined(prepared.warnings));
     } catch (const std::exception& e) {

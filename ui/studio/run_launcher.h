@@ -12,6 +12,9 @@
 namespace lathe::core::run_manager {
 class RunManager;
 }
+namespace lathe::ui::runs {
+class RemoteRunsSync;
+}
 
 namespace lathe::ui::studio {
 
@@ -27,8 +30,10 @@ class RunLauncher : public QObject {
 
   public slots:
     void shutdown();
-    // A new run from the New Run dialog's run.json.
-    void launch(const QString& run_json_text, const QString& name);
+    // A new run from the New Run dialog's run.json; `target_json` (may be empty) is where it
+    // goes: {"target", "extra_hosts", "processes", "gpus", "max_failures"}.
+    void launch(const QString& run_json_text, const QString& name,
+                const QString& target_json = QString());
     // `steps` more optimizer steps after an ended run.
     void continueRun(const QString& run_id, qint64 steps);
     // Resume from checkpoint `step` with the TrainingArguments of `run_json_text` (the changes
@@ -44,6 +49,7 @@ class RunLauncher : public QObject {
 
     core::run_manager::LathePaths paths_;
     std::unique_ptr<core::run_manager::RunManager> manager_;
+    std::unique_ptr<runs::RemoteRunsSync> remote_;  // SSH sessions for runs on other machines
 };
 
 }  // namespace lathe::ui::studio

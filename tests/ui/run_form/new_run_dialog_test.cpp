@@ -6,9 +6,12 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 
+#include <QComboBox>
+#include <QSpinBox>
 #include "core/run/run_config.h"
 #include "core/training_args/validate.h"
 #include "tests/ui/run_form/qt_app.h"
+
 #include "ui/run_form/new_run_dialog.h"
 
 namespace lathe::ui::run_form {
@@ -83,6 +86,35 @@ TEST_F(NewRunDialogTest, InvalidArgumentDisablesLaunchUntilFixed) {
 
     qobject_cast<QLineEdit*>(editor->input())->setText("0.001");
     EXPECT_TRUE(dialog.launch_button()->isEnabled()) << dialog.problem().toStdString();
+}
+
+TEST_F(NewRunDialogTest, WherePicksHostsProcessesGpusAndRestarts) {
+    NewRunDialog dialog;
+    fill(dialog);
+    auto* where = dialog.target_picker();
+    EXPECT_EQ(where->choice().target, "local");
+    where->host_box()->setEditText("gpu1, gpu2");
+    where->processes_box()->setValue(4);
+    where->gpus_edit()->setText("0,2");
+    where->max_failures_box()->setValue(3);
+    ASSERT_TRUE(dialog.launch_button()->isEnabled()) << dialog.problem().toStdString();
+    const auto choice = where->choice();
+    EXPECT_EQ(choice.target, "ssh:gpu1");
+    EXPECT_EQ(choice.extra_hosts, QStringList{"gpu2"});
+    EXPECT_EQ(choice.processes, 4);
+    EXPECT_EQ(choice.gpus, "0,2");
+    EXPECT_EQ(choice.max_failures, 3);
+
+    where->gpus_edit()->setText("0;2");
+    EXPECT_FALSE(dialog.launch_button()->isEnabled());
+    EXPECT_TRUE(dialog.problem().contains("GPUs = \"0;2\"")) << dialog.problem().toStdString();
+    where->gpus_edit()->setText("");
+    where->host_box()->setEditText("gpu 1 $(rm)");
+    EXPECT_FALSE(dialog.launch_button()->isEnabled());
+    EXPECT_TRUE(dialog.problem().contains("Host")) << dialog.problem().toStdString();
+    where->host_box()->setEditText("This machine");
+    EXPECT_TRUE(dialog.launch_button()->isEnabled()) << dialog.problem().toStdString();
+    EXPECT_EQ(where->choice().target, "local");
 }
 
 TEST_F(NewRunDialogTest, MismatchedBestModelStrategiesDisableLaunch) {

@@ -15,12 +15,14 @@
 #include <QImage>
 #include <QLabel>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTest>
 
 #include <nlohmann/json.hpp>
 
 #include "core/run_manager/run_manager.h"
+#include "core/run_manager/run_metadata.h"
 #include "tests/test_support.h"
 #include "ui/dashboard/metric_chart.h"
 #include "ui/run_form/dataset_picker.h"
@@ -142,6 +144,8 @@ TEST_F(Studio, LaunchFromTheDialogShowsTheRunAndItsLossChartFillsUntilFinished) 
                                          {"logging_steps", 1},
                                          {"save_steps", 6},
                                          {"per_device_train_batch_size", 2}});
+    // Two data-parallel processes on this machine, chosen in the dialog's "Where" row.
+    dialog->target_picker()->processes_box()->setValue(2);
     ASSERT_TRUE(wait_until([&] { return dialog->launch_button()->isEnabled(); }, 20000))
         << dialog->problem().toStdString();
     QTest::mouseClick(dialog->launch_button(), Qt::LeftButton);
@@ -165,6 +169,9 @@ TEST_F(Studio, LaunchFromTheDialogShowsTheRunAndItsLossChartFillsUntilFinished) 
     EXPECT_EQ(record(id.toStdString()).global_step, 12);
     ASSERT_TRUE(
         wait_until([&] { return window.dashboard()->chart("loss")->stored_point_count() >= 12; }));
+    const auto run_dir = std::filesystem::path(record(id.toStdString()).run_dir);
+    EXPECT_EQ(core::run_manager::read_run_metadata(run_dir.string()).processes, 2);
+    EXPECT_TRUE(std::filesystem::exists(run_dir / "ranks" / "rank-1.stdout.log"));
 }
 
 TEST_F(Studio, ResumeFromTheCheckpointBrowserCreatesAChildThatContinues) {

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <QString>
+#include <QWidget>
+
+class QComboBox;
+class QLineEdit;
+class QSpinBox;
+
+namespace lathe::ui::run_form {
+
+// Where and how wide a new run goes, as `lathe train` takes it: this machine or an SSH host
+// (typed as `lathe hosts list` names it; several hosts separated by commas make one multi-node
+// run), data-parallel processes per host, the GPUs to use, and automatic restarts.
+struct LaunchTarget {
+    QString target = QStringLiteral("local");  // "local" or "ssh:NAME"
+    QStringList extra_hosts;                   // nodes 1.. of a multi-node run
+    int processes = 0;                         // 0: one per listed GPU, else 1
+    QString gpus;                              // "0,2,3" or "" for all
+    int max_failures = 0;
+};
+
+class LaunchTargetPicker : public QWidget {
+    Q_OBJECT
+
+  public:
+    explicit LaunchTargetPicker(QWidget* parent = nullptr);
+
+    LaunchTarget choice() const;
+    // Empty when the choice is valid; else what is wrong, naming the field.
+    QString problem() const;
+
+    QComboBox* host_box() const { return host_; }
+    QSpinBox* processes_box() const { return processes_; }
+    QLineEdit* gpus_edit() const { return gpus_; }
+    QSpinBox* max_failures_box() const { return max_failures_; }
+
+  signals:
+    void changed();
+
+  private:
+    QComboBox* host_ = nullptr;
+    QSpinBox* processes_ = nullptr;
+    QLineEdit* gpus_ = nullptr;
+    QSpinBox* max_failures_ = nullptr;
+};
+
+}  // namespace lathe::ui::run_form
