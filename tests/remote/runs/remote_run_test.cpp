@@ -251,6 +251,14 @@ TEST_F(RemoteRunTest, OneRunSpansTwoNodesAndStopReachesBoth) {
     const fs::path node2_dir = location.other_nodes[0].remote_run_dir;
     EXPECT_TRUE(fs::exists(node2_dir / "ranks" / "node-1.json"));
     EXPECT_TRUE(fs::exists(node2_dir / "ranks" / "rank-1.stdout.log"));
+    // Node 1 ends a moment after node 0, whose end is what follow() waits for.
+    const auto wait_for_file = [](const fs::path& path) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (!fs::exists(path) && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        return fs::exists(path);
+    };
+    ASSERT_TRUE(wait_for_file(node2_dir / "lathe-train.exit.json"));
     const json node2_exit = json::parse(slurp(node2_dir / "lathe-train.exit.json"));
     EXPECT_EQ(node2_exit["exit_code"], 0);
     // Rank 1's logs, on node 1, come into the mirror on request.
@@ -277,6 +285,7 @@ TEST_F(RemoteRunTest, OneRunSpansTwoNodesAndStopReachesBoth) {
     EXPECT_EQ(manager_->registry().get_run(long_run.id).status, RunStatus::stopped);
     const fs::path node2_stop =
         read_remote_location(long_run.run_dir).other_nodes[0].remote_run_dir;
+    ASSERT_TRUE(wait_for_file(node2_stop / "lathe-train.exit.json"));
     const json stop_exit = json::parse(slurp(node2_stop / "lathe-train.exit.json"));
     EXPECT_EQ(stop_exit["exit_code"], 4) << stop_exit.dump() << slurp(node2_stop / "supervisor.log")
                                          << slurp(node2_stop / "ranks" / "rank-1.stderr.log");
