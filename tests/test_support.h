@@ -1,9 +1,11 @@
 #pragma once
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <string>
-
-#include <unistd.h>
 
 namespace lathe::tests {
 
@@ -23,6 +25,25 @@ inline std::filesystem::path temp_dir(const std::string& name) {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir;
+}
+
+struct CommandResult {
+    int exit_code = -1;  // as a shell reports it: 128 + signal when killed
+    std::string output;  // stdout and stderr together
+};
+
+// Runs `command` with /bin/sh -c, stderr merged into stdout, and waits for it.
+inline CommandResult run_command(const std::string& command) {
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+    CommandResult r;
+    if (pipe == nullptr)
+        return r;
+    char buffer[4096];
+    while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr)
+        r.output += buffer;
+    const int status = ::pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
 }
 
 }  // namespace lathe::tests

@@ -13,10 +13,11 @@ namespace lathe::tests {
 // A one-layer GPT-2 (byte-level tokenizer) on a small generated corpus: a few seconds per run on
 // two cores. Writes corpus.txt and run.json into `dir` and returns run.json's path. The
 // arguments log every step, evaluate and save every 4 steps, stop after 8; `args_overrides`
-// replaces any of them.
+// replaces any of them, `model_overrides` adds to the model's config_overrides.
 inline std::filesystem::path write_tiny_run_config(
     const std::filesystem::path& dir, const std::string& name,
-    const nlohmann::json& args_overrides = nlohmann::json::object()) {
+    const nlohmann::json& args_overrides = nlohmann::json::object(),
+    const nlohmann::json& model_overrides = nlohmann::json::object()) {
     std::filesystem::create_directories(dir);
     std::ofstream corpus(dir / "corpus.txt");
     for (int i = 0; i < 300; ++i) {
@@ -31,7 +32,7 @@ inline std::filesystem::path write_tiny_run_config(
     for (const auto& item : args_overrides.items()) {
         args[item.key()] = item.value();
     }
-    const nlohmann::json config = {
+    nlohmann::json config = {
         {"name", name},
         {"model",
          {{"preset", "gpt2-tiny"},
@@ -41,6 +42,8 @@ inline std::filesystem::path write_tiny_run_config(
         {"dataset",
          {{"train_files", {"corpus.txt"}}, {"block_size", 32}, {"validation_split_percent", 10}}},
         {"training_args", args}};
+    for (const auto& item : model_overrides.items())
+        config["model"]["config_overrides"][item.key()] = item.value();
     core::util::write_file_atomic((dir / "run.json").string(), config.dump(2));
     return dir / "run.json";
 }

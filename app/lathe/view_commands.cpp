@@ -259,9 +259,9 @@ int logs_command(const CliContext& ctx, const std::string& key, bool follow,
                            "--follow shows rank 0 of a remote run live; other ranks' logs are "
                            "fetched once (drop --follow)");
         try {
-            remote::runs::fetch_rank_logs(manager.registry(), session_pool(),
-                                          remote::runs::find_remote_host, run, rank,
-                                          core::run_manager::run_processes(run.run_dir));
+            remote::runs::fetch_rank_logs(
+                manager.registry(), session_pool(), remote::runs::find_remote_host, run, rank,
+                core::run_manager::read_run_metadata_or_defaults(run.run_dir).processes);
         } catch (const core::Error& e) {
             throw CliError(kCliNotFound, e.what());
         }

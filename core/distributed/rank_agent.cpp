@@ -28,8 +28,6 @@
 #include "core/util/error.h"
 #include "core/util/file_io.h"
 
-extern char** environ;
-
 namespace lathe::core::distributed {
 
 namespace fs = std::filesystem;
@@ -95,22 +93,6 @@ int open_log(const std::string& path) {
     if (fd < 0)
         throw Error(path + ": cannot open for appending: " + std::strerror(errno));
     return fd;
-}
-
-std::vector<std::string> environment_with(
-    const std::vector<std::pair<std::string, std::string>>& extra) {
-    std::vector<std::string> env;
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-        const std::string entry = *e;
-        const std::string name = entry.substr(0, entry.find('='));
-        const bool replaced = std::any_of(extra.begin(), extra.end(),
-                                          [&](const auto& kv) { return kv.first == name; });
-        if (!replaced)
-            env.push_back(entry);
-    }
-    for (const auto& [name, value] : extra)
-        env.push_back(name + "=" + value);
-    return env;
 }
 
 bool ended_well(const RankAgentOptions& options, int status) {
@@ -212,7 +194,7 @@ int run_rank_agent(const RankAgentOptions& options) {
         world.rank = options.node_rank * options.nproc_per_node + local;
         auto extra = rank_environment(world, options.node_rank);
         extra.emplace_back(kRankAgentVariable, "1");
-        const launch::ArgvArray envp(environment_with(extra));
+        const launch::ArgvArray envp(launch::environment_with(extra));
         std::error_code ec;
         fs::remove(rank_failure_path(options.run_dir, world.rank), ec);
         int out_fd = -1, err_fd = -1;

@@ -7,7 +7,26 @@
 
 #include <cerrno>
 
+extern char** environ;
+
 namespace lathe::core::launch {
+
+std::vector<std::string> environment_with(
+    const std::vector<std::pair<std::string, std::string>>& extra) {
+    std::vector<std::string> env;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const std::string entry = *e;
+        const std::string name = entry.substr(0, entry.find('='));
+        bool replaced = false;
+        for (const auto& item : extra)
+            replaced = replaced || item.first == name;
+        if (!replaced)
+            env.push_back(entry);
+    }
+    for (const auto& [name, value] : extra)
+        env.push_back(name + "=" + value);
+    return env;
+}
 
 ArgvArray::ArgvArray(const std::vector<std::string>& strings) : strings_(strings) {
     pointers_.reserve(strings_.size() + 1);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lathe::core::launch {
@@ -17,6 +18,11 @@ class ArgvArray {
     std::vector<std::string> strings_;
     std::vector<char*> pointers_;
 };
+
+// This process's environment ("NAME=VALUE" entries) with `extra` added; a name already there is
+// replaced. Built before fork(), like ArgvArray's strings.
+std::vector<std::string> environment_with(
+    const std::vector<std::pair<std::string, std::string>>& extra);
 
 // The functions below are async-signal-safe, for use between fork() and exec().
 

@@ -21,8 +21,6 @@
 #include "core/util/error.h"
 #include "core/util/file_io.h"
 
-extern char** environ;
-
 namespace lathe::core::launch {
 
 namespace {
@@ -65,26 +63,6 @@ std::string join(const std::vector<std::string>& args) {
         out += (out.empty() ? "" : " ") + a;
     }
     return out;
-}
-
-// The supervisor's environment with extra_env added; a name already there is replaced.
-std::vector<std::string> trainer_environment(const SupervisorArgs& args) {
-    std::vector<std::string> env;
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-        const std::string entry = *e;
-        const std::string name = entry.substr(0, entry.find('='));
-        bool replaced = false;
-        for (const auto& extra : args.extra_env) {
-            replaced = replaced || extra.first == name;
-        }
-        if (!replaced) {
-            env.push_back(entry);
-        }
-    }
-    for (const auto& [name, value] : args.extra_env) {
-        env.push_back(name + "=" + value);
-    }
-    return env;
 }
 
 // The trainer child: waits for the go byte (supervisor.json is on disk by then), then execs.
@@ -174,7 +152,7 @@ int supervise(const SupervisorArgs& args, int log_fd) {
     }
 
     const ArgvArray argv(args.command);
-    const ArgvArray envp(trainer_environment(args));
+    const ArgvArray envp(environment_with(args.extra_env));
     int go[2];
     int report[2];
     if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(report, O_CLOEXEC) != 0) {

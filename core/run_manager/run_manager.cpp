@@ -221,15 +221,13 @@ int RunManager::start_local(const RunRecord& run) {
                     "--run-id",
                     run.id,
                     "--no-progress"};
-    if (fs::exists(fs::path(run.run_dir) / kRunMetadataFile)) {
-        const auto meta = read_run_metadata(run.run_dir);
-        if (meta.processes > 1) {
-            spec.command.push_back("--nproc-per-node");
-            spec.command.push_back(std::to_string(meta.processes));
-        }
-        if (!meta.gpus.empty())
-            spec.extra_env.emplace_back("CUDA_VISIBLE_DEVICES", meta.gpus);
+    const auto meta = read_run_metadata_or_defaults(run.run_dir);
+    if (meta.processes > 1) {
+        spec.command.push_back("--nproc-per-node");
+        spec.command.push_back(std::to_string(meta.processes));
     }
+    if (!meta.gpus.empty())
+        spec.extra_env.emplace_back("CUDA_VISIBLE_DEVICES", meta.gpus);
     if (!paths_.lathe_program.empty()) {
         spec.then_command = {paths_.lathe_program, "--registry", paths_.registry_path, "--runs-dir",
                              paths_.runs_root,     "runs",       "_after-exit",        run.id};
@@ -333,10 +331,9 @@ void RunManager::settle(const RunRecord& before, const launch::ProcessState& sta
 }
 
 void RunManager::restart_if_allowed(const RunRecord& run, ReconcileReport* report) {
-    if ((run.status != RunStatus::failed && run.status != RunStatus::lost) || run.kind != "lathe" ||
-        !fs::exists(fs::path(run.run_dir) / kRunMetadataFile))
+    if ((run.status != RunStatus::failed && run.status != RunStatus::lost) || run.kind != "lathe")
         return;
-    const RunMetadata meta = read_run_metadata(run.run_dir);
+    const RunMetadata meta = read_run_metadata_or_defaults(run.run_dir);
     if (meta.max_failures <= 0 || meta.attempt > meta.max_failures)
         return;
     // The claim is the file's creation: a studio and a CLI settling the same run at once start
@@ -520,22 +517,20 @@ RunRecord RunManager::resume(const std::string& parent_id, const ChildOptions& o
     SubmitOptions submit_options = options.submit;
     if (submit_options.name.empty())
         submit_options.name = parent.name;
+    const auto parent_meta = read_run_metadata_or_defaults(parent.run_dir);
     if (submit_options.target.empty()) {
         submit_options.target = parent.target;
-        if (fs::exists(fs::path(parent.run_dir) / kRunMetadataFile)) {
-            const auto parent_meta = read_run_metadata(parent.run_dir);
-            if (submit_options.extra_hosts.empty())
-                submit_options.extra_hosts = parent_meta.extra_hosts;
-            if (submit_options.slurm.is_null())
-                submit_options.slurm = parent_meta.slurm;
-            if (submit_options.gpus.empty())
-                submit_options.gpus = parent_meta.gpus;
-        }
+        if (submit_options.extra_hosts.empty())
+            submit_options.extra_hosts = parent_meta.extra_hosts;
+        if (submit_options.slurm.is_null())
+            submit_options.slurm = parent_meta.slurm;
+        if (submit_options.gpus.empty())
+            submit_options.gpus = parent_meta.gpus;
     }
     if (submit_options.processes == 0)
-        submit_options.processes = run_processes(parent.run_dir);
-    if (submit_options.max_failures < 0 && fs::exists(fs::path(parent.run_dir) / kRunMetadataFile))
-        submit_options.max_failures = read_run_metadata(parent.run_dir).max_failures;
+        submit_options.processes = parent_meta.processes;
+    if (submit_options.max_failures < 0)
+        submit_options.max_failures = parent_meta.max_failures;
 
     const bool on_node = parent.target != "local";
     if (parent.kind == "imported" ||

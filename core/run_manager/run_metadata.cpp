@@ -98,10 +98,10 @@ RunMetadata read_run_metadata(const std::string& run_dir) {
     return run_metadata_from_json(j, path);
 }
 
-std::int64_t run_processes(const std::string& run_dir) {
+RunMetadata read_run_metadata_or_defaults(const std::string& run_dir) {
     if (!fs::exists(fs::path(run_dir) / kRunMetadataFile))
-        return 1;
-    return read_run_metadata(run_dir).processes;
+        return RunMetadata{};
+    return read_run_metadata(run_dir);
 }
 
 }  // namespace lathe::core::run_manager

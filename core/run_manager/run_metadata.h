@@ -50,8 +50,8 @@ RunMetadata run_metadata_from_json(const nlohmann::json& j, const std::string& s
 void write_run_metadata(const std::string& run_dir, const RunMetadata& m);
 // Throws Error naming the file when it is missing or malformed.
 RunMetadata read_run_metadata(const std::string& run_dir);
-// The run's data-parallel process count: 1 for a folder without lathe-run.json (an import made by
-// hand, an older Lathe).
-std::int64_t run_processes(const std::string& run_dir);
+// read_run_metadata, or the defaults (one process, one node, no restarts) for a folder without
+// lathe-run.json (an import made by hand, an older Lathe).
+RunMetadata read_run_metadata_or_defaults(const std::string& run_dir);
 
 }  // namespace lathe::core::run_manager

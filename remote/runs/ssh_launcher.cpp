@@ -323,12 +323,10 @@ SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry
                                         const core::registry::RunRecord& run) {
     if (is_slurm_target(run.target))
         return start_slurm(registry, run);
+    const auto meta = core::run_manager::read_run_metadata_or_defaults(run.run_dir);
     std::vector<std::string> names{host_of_target(run.target)};
-    if (fs::exists(fs::path(run.run_dir) / core::run_manager::kRunMetadataFile)) {
-        const auto extra = core::run_manager::read_run_metadata(run.run_dir).extra_hosts;
-        names.insert(names.end(), extra.begin(), extra.end());
-    }
-    const auto processes = core::run_manager::run_processes(run.run_dir);
+    names.insert(names.end(), meta.extra_hosts.begin(), meta.extra_hosts.end());
+    const auto processes = meta.processes;
     std::vector<Node> nodes;
     std::vector<std::string> started;  // host names whose supervisor may be running
     std::string current = names.front();
@@ -355,10 +353,7 @@ SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry
         } else if (processes > 1) {
             common = {"--nproc-per-node", std::to_string(processes)};
         }
-        const std::string gpus =
-            fs::exists(fs::path(run.run_dir) / core::run_manager::kRunMetadataFile)
-                ? core::run_manager::read_run_metadata(run.run_dir).gpus
-                : std::string();
+        const std::string& gpus = meta.gpus;
         if (!gpus.empty()) {
             // The run's GPU list wins over a forwarded CUDA_VISIBLE_DEVICES.
             env.erase(

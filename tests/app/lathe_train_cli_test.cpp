@@ -21,22 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct Result {
-    int exit_code = -1;
-    std::string output;
-};
-
-Result run(const std::string& arguments) {
-    const std::string command =
-        std::string(LATHE_TRAIN_BINARY) + " --no-progress " + arguments + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    Result r;
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr)
-        r.output += buffer;
-    const int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
+tests::CommandResult run(const std::string& arguments) {
+    return tests::run_command(std::string(LATHE_TRAIN_BINARY) + " --no-progress " + arguments);
 }
 
 // A small corpus and a run.json for a one-layer GPT-2 that trains in a few seconds.

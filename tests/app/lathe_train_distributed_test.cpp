@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <thread>
 
@@ -21,6 +20,7 @@
 #include "core/safetensors/file.h"
 #include "core/util/file_io.h"
 #include "tests/test_support.h"
+#include "tests/tiny_run_config.h"
 
 namespace lathe::app {
 namespace {
@@ -28,59 +28,16 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-struct Result {
-    int exit_code = -1;
-    std::string output;
-};
-
-Result run(const std::string& arguments) {
-    const std::string command =
-        std::string(LATHE_TRAIN_BINARY) + " --no-progress " + arguments + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    Result r;
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr)
-        r.output += buffer;
-    const int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
+tests::CommandResult run(const std::string& arguments) {
+    return tests::run_command(std::string(LATHE_TRAIN_BINARY) + " --no-progress " + arguments);
 }
 
-// A one-layer GPT-2 without dropout (each rank would draw its own masks) on a small corpus.
-fs::path write_config(const fs::path& dir, const std::string& name, json args_overrides) {
-    fs::create_directories(dir);
-    if (!fs::exists(dir / "corpus.txt")) {
-        std::ofstream corpus(dir / "corpus.txt");
-        for (int i = 0; i < 300; ++i) {
-            corpus << "Paragraph " << i << ": the quick brown fox jumps over the lazy dog " << i % 7
-                   << " times.\n\n";
-        }
-    }
-    json args = {{"max_steps", 8},           {"per_device_train_batch_size", 4},
-                 {"learning_rate", 1e-3},    {"logging_steps", 1},
-                 {"eval_strategy", "steps"}, {"eval_steps", 4},
-                 {"save_steps", 4},          {"seed", 3}};
-    for (const auto& item : args_overrides.items())
-        args[item.key()] = item.value();
-    json config = {
-        {"name", name},
-        {"model",
-         {{"preset", "gpt2-tiny"},
-          {"config_overrides",
-           {{"n_embd", 32},
-            {"n_layer", 1},
-            {"n_head", 2},
-            {"n_positions", 64},
-            {"resid_pdrop", 0.0},
-            {"embd_pdrop", 0.0},
-            {"attn_pdrop", 0.0}}}}},
-        {"tokenizer", {{"byte_level", true}}},
-        {"dataset",
-         {{"train_files", {"corpus.txt"}}, {"block_size", 32}, {"validation_split_percent", 10}}},
-        {"training_args", args}};
-    const auto path = dir / (name + ".json");
-    core::util::write_file_atomic(path.string(), config.dump(2));
-    return path;
+// The tests' tiny GPT-2 without dropout (each rank would draw its own masks), its run.json in
+// dir/config-<name>/.
+fs::path write_config(const fs::path& dir, const std::string& name, const json& args_overrides) {
+    return tests::write_tiny_run_config(
+        dir / ("config-" + name), name, args_overrides,
+        {{"resid_pdrop", 0.0}, {"embd_pdrop", 0.0}, {"attn_pdrop", 0.0}});
 }
 
 std::vector<json> events_of(const fs::path& run_dir) {
@@ -248,6 +205,38 @@ TEST(LatheTrainDistributed, ResumingWithAnotherWorldSizeWarnsWhatIsNotExact) {
     EXPECT_EQ(of_type(events_of(dir / "one"), "run_finished").size(), 1u);
 }
 
+// `lathe-train --nproc-per-node 2` in the background, its output discarded; returns its pid.
+pid_t start_two_ranks(const fs::path& config, const fs::path& run_dir) {
+    const std::string binary = LATHE_TRAIN_BINARY;
+    const pid_t agent = ::fork();
+    if (agent == 0) {
+        const int null_fd = ::open("/dev/null", O_WRONLY);
+        ::dup2(null_fd, STDOUT_FILENO);
+        ::dup2(null_fd, STDERR_FILENO);
+        ::execl(binary.c_str(), binary.c_str(), "--no-progress", "--config", config.c_str(),
+                "--run-dir", run_dir.c_str(), "--nproc-per-node", "2", nullptr);
+        ::_exit(127);
+    }
+    return agent;
+}
+
+// Waits (up to 2 minutes) until the run has logged `n` steps.
+bool wait_for_logs(const fs::path& run_dir, std::size_t n) {
+    const auto give_up = Clock::now() + std::chrono::seconds(120);
+    auto logged = [&] {
+        return fs::exists(run_dir / "events.jsonl") &&
+               of_type(events_of(run_dir), "log").size() >= n;
+    };
+    while (!logged() && Clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return logged();
+}
+
+// What the rank agent started (ranks/node-0.json).
+json ranks_of(const fs::path& run_dir) {
+    return json::parse(core::util::read_file((run_dir / "ranks" / "node-0.json").string()));
+}
+
 bool process_exists(pid_t pid) {
     return ::kill(pid, 0) == 0 || errno != ESRCH;
 }
@@ -257,25 +246,11 @@ TEST(LatheTrainDistributed, AKilledRankTakesTheJobDownAndIsNamed) {
     const auto config = write_config(
         dir, "run", {{"max_steps", 100000}, {"eval_strategy", "no"}, {"save_strategy", "no"}});
     const auto run_dir = dir / "run";
-    const std::string binary = LATHE_TRAIN_BINARY;
-    const pid_t agent = ::fork();
-    ASSERT_GE(agent, 0);
-    if (agent == 0) {
-        const int null_fd = ::open("/dev/null", O_WRONLY);
-        ::dup2(null_fd, STDOUT_FILENO);
-        ::dup2(null_fd, STDERR_FILENO);
-        ::execl(binary.c_str(), binary.c_str(), "--no-progress", "--config", config.c_str(),
-                "--run-dir", run_dir.c_str(), "--nproc-per-node", "2", nullptr);
-        ::_exit(127);
-    }
+    const pid_t agent = start_two_ranks(config, run_dir);
+    ASSERT_GT(agent, 0);
     // Wait for training to be under way on both ranks.
-    const auto give_up = Clock::now() + std::chrono::seconds(120);
-    while (Clock::now() < give_up &&
-           (!fs::exists(run_dir / "events.jsonl") || of_type(events_of(run_dir), "log").size() < 3))
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    ASSERT_GE(of_type(events_of(run_dir), "log").size(), 3u);
-    const json node =
-        json::parse(core::util::read_file((run_dir / "ranks" / "node-0.json").string()));
+    ASSERT_TRUE(wait_for_logs(run_dir, 3));
+    const json node = ranks_of(run_dir);
     ASSERT_EQ(node["ranks"].size(), 2u);
     const auto rank0 = static_cast<pid_t>(node["ranks"][0]["pid"].get<std::int64_t>());
     const auto rank1 = static_cast<pid_t>(node["ranks"][1]["pid"].get<std::int64_t>());
@@ -309,24 +284,11 @@ void expect_stop_saves_on_every_rank(bool to_agent) {
     const auto config = write_config(
         dir, "run", {{"max_steps", 100000}, {"eval_strategy", "no"}, {"save_strategy", "no"}});
     const auto run_dir = dir / "run";
-    const std::string binary = LATHE_TRAIN_BINARY;
-    const pid_t agent = ::fork();
-    ASSERT_GE(agent, 0);
-    if (agent == 0) {
-        const int null_fd = ::open("/dev/null", O_WRONLY);
-        ::dup2(null_fd, STDOUT_FILENO);
-        ::dup2(null_fd, STDERR_FILENO);
-        ::execl(binary.c_str(), binary.c_str(), "--no-progress", "--config", config.c_str(),
-                "--run-dir", run_dir.c_str(), "--nproc-per-node", "2", nullptr);
-        ::_exit(127);
-    }
-    const auto give_up = Clock::now() + std::chrono::seconds(120);
-    while (Clock::now() < give_up &&
-           (!fs::exists(run_dir / "events.jsonl") || of_type(events_of(run_dir), "log").size() < 2))
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const pid_t agent = start_two_ranks(config, run_dir);
+    ASSERT_GT(agent, 0);
+    ASSERT_TRUE(wait_for_logs(run_dir, 2));
     // Sent to rank 1 alone, the ranks must still agree to stop at the same step.
-    const json node =
-        json::parse(core::util::read_file((run_dir / "ranks" / "node-0.json").string()));
+    const json node = ranks_of(run_dir);
     const auto target =
         to_agent ? agent : static_cast<pid_t>(node["ranks"][1]["pid"].get<std::int64_t>());
     ASSERT_EQ(::kill(target, SIGTERM), 0);
@@ -356,16 +318,11 @@ TEST(LatheTrainDistributed, AStopSignalToTheAgentStopsEveryRankWithACheckpoint) 
 TEST(LatheTrainDistributed, ADistributedEnvironmentWithoutRendezvousIsRefused) {
     const auto dir = tests::temp_dir("dp-env");
     const auto config = write_config(dir, "run", {});
-    const std::string command = "WORLD_SIZE=2 RANK=0 " + std::string(LATHE_TRAIN_BINARY) +
-                                " --no-progress --config " + config.string() + " --run-dir " +
-                                (dir / "env").string() + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::string output;
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr)
-        output += buffer;
-    const int status = ::pclose(pipe);
-    EXPECT_NE(WEXITSTATUS(status), 0);
+    const auto r = tests::run_command("WORLD_SIZE=2 RANK=0 " + std::string(LATHE_TRAIN_BINARY) +
+                                      " --no-progress --config " + config.string() + " --run-dir " +
+                                      (dir / "env").string());
+    EXPECT_NE(r.exit_code, 0);
+    const std::string& output = r.output;
     EXPECT_NE(output.find("MASTER_ADDR and MASTER_PORT"), std::string::npos) << output;
 }
 
