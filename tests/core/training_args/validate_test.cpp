@@ -70,6 +70,12 @@ TEST(TrainingArgsValidate, StepsMustBePositiveUnderStepsStrategy) {
         "eval_strategy \"steps\" needs eval_steps or logging_steps > 0");
 }
 
+TEST(TrainingArgsValidate, DataParallelTimeoutAndBucketSizeMustBePositive) {
+    expect_error([](auto& a) { a.ddp_timeout = 0; }, "ddp_timeout must be > 0 seconds (got 0)");
+    expect_error([](auto& a) { a.ddp_bucket_cap_mb = -5; }, "ddp_bucket_cap_mb must be > 0");
+    expect_error([](auto& a) { a.ddp_bucket_cap_mb = 0; }, "ddp_bucket_cap_mb must be > 0 (got 0)");
+}
+
 TEST(TrainingArgsValidate, Fp16AndBf16) {
     expect_error(
         [](auto& a) {
