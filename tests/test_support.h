@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace lathe::tests {
@@ -44,6 +46,22 @@ inline CommandResult run_command(const std::string& command) {
     const int status = ::pclose(pipe);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return r;
+}
+
+// This machine has no GPU: puts an `nvidia-smi` on PATH that answers Lathe's query
+// (--query-gpu=index,name,memory.used,memory.total,utilization.gpu,temperature.gpu
+// --format=csv,noheader,nounits) as two H200s would, so that the GPU tables and the dashboard's
+// GPU line have something to show. Returns the folder put first on PATH.
+inline std::filesystem::path put_two_gpus_on_path(const std::filesystem::path& dir) {
+    const auto bin = dir / "fake-gpu-bin";
+    std::filesystem::create_directories(bin);
+    std::ofstream(bin / "nvidia-smi") << "#!/bin/sh\n"
+                                         "echo '0, NVIDIA H200, 40123, 143771, 87, 61'\n"
+                                         "echo '1, NVIDIA H200, 512, 143771, 0, 34'\n";
+    std::filesystem::permissions(bin / "nvidia-smi", std::filesystem::perms::owner_all);
+    const char* path = std::getenv("PATH");
+    ::setenv("PATH", (bin.string() + ":" + (path != nullptr ? path : "/usr/bin:/bin")).c_str(), 1);
+    return bin;
 }
 
 }  // namespace lathe::tests

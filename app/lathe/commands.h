@@ -80,6 +80,15 @@ int hosts_list_command(const CliContext& ctx);
 int hosts_add_command(const CliContext& ctx, const HostAddCommand& cmd);
 int hosts_remove_command(const CliContext& ctx, const std::string& name);
 int hosts_test_command(const CliContext& ctx, const std::string& name);
+struct HostInstallCommand {
+    std::string name;
+    std::string prefix = ".lathe";
+    std::string source_dir;  // empty: remote::runs::default_source_dir()
+    std::string targets = "lathe-train lathe-supervisor";
+};
+// "Install on host": uploads the source, runs the set-up and a headless build on the node, and
+// points the host's worker and supervisor at the result (remote/runs/host_install.h).
+int hosts_install_command(const CliContext& ctx, const HostInstallCommand& cmd);
 // One pass over remote runs (or one run): copy their new events and logs, probe their processes.
 int sync_command(const CliContext& ctx, const std::string& run);
 // Copies a checkpoint (local or on its node) into a folder: resumable, verified, never half.

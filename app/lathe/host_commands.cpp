@@ -8,8 +8,9 @@
 #include "app/lathe/remote_access.h"
 #include "app/lathe/table.h"
 #include "core/util/error.h"
-#include "remote/hosts/ssh_config.h"
 #include "remote/runs/checkpoint_export.h"
+#include "remote/runs/host_install.h"
+#include "remote/runs/host_list.h"
 #include "remote/runs/host_probe.h"
 #include "remote/runs/remote_run_files.h"
 #include "remote/runs/remote_sync.h"
@@ -49,32 +50,12 @@ int hosts_list_command(const CliContext& ctx) {
     auto manager = open_manager(ctx, false);
     nlohmann::json out = nlohmann::json::array();
     Table table({"NAME", "FROM", "ADDRESS", "WORKER", "RUNS DIR"});
-    for (const auto& [name, spec] : manager.registry().list_hosts()) {
-        const RemoteHost host = remote::runs::remote_host_from_json(spec, "host " + name);
-        nlohmann::json j = remote::runs::to_json(host);
-        j["name"] = name;
-        j["from"] = "registry";
+    for (const auto& h : remote::runs::list_hosts(manager.registry())) {
+        nlohmann::json j = remote::runs::to_json(h.host);
+        j["from"] = h.added ? "registry" : h.from;
         out.push_back(j);
-        table.add({name, "added",
-                   host.ssh.user + (host.ssh.user.empty() ? "" : "@") + host.ssh.host +
-                       (host.ssh.port ? ":" + std::to_string(host.ssh.port) : ""),
-                   host.worker_command, host.runs_dir});
-    }
-    for (const auto& h :
-         remote::hosts::list_config_hosts(remote::hosts::default_ssh_config_path())) {
-        if (manager.registry().find_host(h.alias)) {
-            continue;  // added by hand: those settings win
-        }
-        out.push_back({{"name", h.alias},
-                       {"from", h.source},
-                       {"host", h.hostname},
-                       {"user", h.user},
-                       {"port", h.port},
-                       {"identity_files", h.identity_files},
-                       {"proxy_jump", h.proxy_jump}});
-        table.add({h.alias, "~/.ssh/config",
-                   h.user + "@" + h.hostname + ":" + std::to_string(h.port), "lathe-train",
-                   "lathe-runs"});
+        table.add({h.host.name, h.added ? "added" : "~/.ssh/config", h.address,
+                   h.host.worker_command, h.host.runs_dir});
     }
     if (ctx.json) {
         print_json(out);
@@ -85,11 +66,6 @@ int hosts_list_command(const CliContext& ctx) {
 }
 
 int hosts_add_command(const CliContext& ctx, const HostAddCommand& cmd) {
-    if (cmd.name.empty() || cmd.name.find_first_of(" \t\n/:") != std::string::npos) {
-        throw CliError(kCliInvalidInput, "host name '" + cmd.name +
-                                             "': use letters, digits, '-', '_' or '.' (it becomes "
-                                             "the target ssh:NAME)");
-    }
     nlohmann::json spec = {{"name", cmd.name},
                            {"host", cmd.address.empty() ? cmd.name : cmd.address},
                            {"user", cmd.user},
@@ -103,7 +79,7 @@ int hosts_add_command(const CliContext& ctx, const HostAddCommand& cmd) {
                            {"runs_dir", cmd.runs_dir},
                            {"connect_timeout_ms", cmd.connect_timeout_ms}};
     try {
-        remote::runs::remote_host_from_json(spec, "lathe hosts add " + cmd.name);
+        remote::runs::validate_host_spec(spec, "lathe hosts add " + cmd.name);
     } catch (const core::Error& e) {
         throw CliError(kCliInvalidInput, e.what());
     }
@@ -168,6 +144,42 @@ int hosts_test_command(const CliContext& ctx, const std::string& name) {
         table.print(std::cout);
     }
     return facts.worker_error.empty() ? kCliSuccess : kCliFailure;
+}
+
+int hosts_install_command(const CliContext& ctx, const HostInstallCommand& cmd) {
+    auto manager = open_manager(ctx, false);
+    const RemoteHost host = remote::runs::find_remote_host(manager.registry(), cmd.name);
+    remote::runs::InstallOptions options;
+    options.source_dir =
+        cmd.source_dir.empty() ? remote::runs::default_source_dir() : cmd.source_dir;
+    options.prefix = cmd.prefix;
+    options.targets = cmd.targets;
+    remote::runs::InstallResult installed;
+    try {
+        auto& connection = session_pool().get(host);
+        installed = remote::runs::install_on_host(*connection.session, *connection.sftp, host,
+                                                  options, [](const std::string& line) {
+                                                      if (!line.empty())
+                                                          std::cerr << line << "\n";
+                                                      return true;
+                                                  });
+    } catch (const core::Error& e) {
+        throw CliError(kCliFailure, e.what());
+    }
+    if (options.targets.find("lathe-train") != std::string::npos) {
+        const auto updated = remote::runs::with_installed_commands(host, installed);
+        manager.registry().put_host(host.name, remote::runs::to_json(updated));
+        std::cerr << "lathe: host " << host.name << " now runs " << updated.worker_command << "\n";
+    }
+    if (ctx.json) {
+        print_json({{"version", installed.version},
+                    {"bin_dir", installed.bin_dir},
+                    {"source_dir", installed.source_dir},
+                    {"log", installed.log_path}});
+    } else {
+        std::cout << installed.version << "\n";
+    }
+    return kCliSuccess;
 }
 
 int sync_command(const CliContext& ctx, const std::string& run) {

@@ -324,6 +324,17 @@ int main(int argc, char** argv) {
     auto* hosts_test = hosts->add_subcommand(
         "test", "Connect and show OS, CPUs, memory, disk, GPUs and the worker's version");
     hosts_test->add_option("name", host_name, "The host")->required();
+    HostInstallCommand host_install;
+    auto* hosts_install = hosts->add_subcommand(
+        "install", "Build and install lathe-train and lathe-supervisor on a Debian/Ubuntu host");
+    hosts_install->add_option("name", host_install.name, "The host")->required();
+    hosts_install->add_option("--prefix", host_install.prefix,
+                              "Install into PREFIX/bin on the host (default: ~/.lathe)");
+    hosts_install->add_option("--source", host_install.source_dir,
+                              "Lathe source tree to upload (default: the one lathe was built "
+                              "from, or $LATHE_SOURCE_DIR)");
+    hosts_install->add_option("--targets", host_install.targets,
+                              "Build targets (default: \"lathe-train lathe-supervisor\")");
 
     auto* queue = app.add_subcommand("queue", "The queue of runs waiting for their target");
     queue->require_subcommand(1);
@@ -394,6 +405,8 @@ int main(int argc, char** argv) {
                 return hosts_remove_command(ctx, host_name);
             if (*hosts_test)
                 return hosts_test_command(ctx, host_name);
+            if (*hosts_install)
+                return hosts_install_command(ctx, host_install);
         }
         if (*queue) {
             if (*queue_list)

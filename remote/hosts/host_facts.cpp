@@ -281,6 +281,11 @@ void parse_worker(const std::vector<std::string>& lines, int exit_status, HostFa
 }  // namespace
 
 std::string probe_script(const std::string& runs_dir_quoted, const std::string& worker_command) {
+    if (worker_command.empty()) {
+        // The section is left out: parse_probe_output leaves the worker fields empty.
+        return std::string(kScriptHead) + "lathe_d=" + runs_dir_quoted + kScriptDisk +
+               "echo '@@lathe end'\n";
+    }
     return std::string(kScriptHead) + "lathe_d=" + runs_dir_quoted + kScriptDisk +
            "lathe_out=$(sh -c " + single_quote(worker_command + " --version") + " 2>&1)" +
            kScriptTail;

@@ -39,7 +39,8 @@ struct HostFacts {
 // `@@lathe end`. `runs_dir_quoted` must already be shell-quoted; it is not expanded further, so
 // `~` in it is not the home directory (a relative path is relative to the login directory).
 // `worker_command` (`lathe-train`, `apptainer exec --nv x.sif lathe-train`) runs in its own
-// `sh -c`, so that a typo in it fails the worker section alone.
+// `sh -c`, so that a typo in it fails the worker section alone; "" leaves the worker out (a
+// periodic probe: starting the worker costs more than everything else together).
 std::string probe_script(const std::string& runs_dir_quoted, const std::string& worker_command);
 
 // Parses the script's output. CRLF is tolerated. Throws core::Error "probe output truncated..."

@@ -214,7 +214,7 @@ PendingCommand::~PendingCommand() {
     close_channel(static_cast<ssh_channel>(channel_));
 }
 
-CommandResult PendingCommand::wait(int timeout_ms) {
+CommandResult PendingCommand::wait(int timeout_ms, const OutputSink& sink) {
     auto channel = static_cast<ssh_channel>(channel_);
     if (ssh_channel_is_open(channel) != 0 && ssh_channel_is_eof(channel) == 0) {
         ssh_channel_send_eof(channel);
@@ -227,12 +227,22 @@ CommandResult PendingCommand::wait(int timeout_ms) {
         if (n == SSH_ERROR) {
             session_.fail("read a command's output");
         }
+        bool go_on = true;
         if (n > 0) {
             result.out.append(buffer, static_cast<std::size_t>(n));
+            go_on = !sink || sink(std::string_view(buffer, static_cast<std::size_t>(n)), false);
+        } else if (sink) {
+            go_on = sink(std::string_view(), false);
         }
         int e = 0;
         while ((e = ssh_channel_read_nonblocking(channel, buffer, sizeof buffer, 1)) > 0) {
             result.err.append(buffer, static_cast<std::size_t>(e));
+            go_on = go_on &&
+                    (!sink || sink(std::string_view(buffer, static_cast<std::size_t>(e)), true));
+        }
+        if (!go_on) {
+            throw SshError(SshError::Kind::remote_failure,
+                           "host " + session_.label() + ": a command was stopped while it ran");
         }
         if (e == SSH_ERROR) {
             session_.fail("read a command's errors");

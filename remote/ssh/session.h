@@ -1,7 +1,9 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "remote/ssh/ssh_target.h"
 
@@ -17,6 +19,11 @@ struct CommandResult {
 
 class Session;
 
+// Receives a running command's output as it arrives (stdout and stderr chunks in arrival
+// order), and an empty chunk at least every 100 ms while none comes, so that it can decide to
+// stop waiting: returning false does (the channel is closed; the command may run on).
+using OutputSink = std::function<bool(std::string_view chunk, bool is_stderr)>;
+
 // The last non-empty line of a command's output: its own message, after whatever the node's
 // login shell printed first.
 std::string last_line(const std::string& text);
@@ -28,7 +35,9 @@ class PendingCommand {
     ~PendingCommand();
     PendingCommand(const PendingCommand&) = delete;
     PendingCommand& operator=(const PendingCommand&) = delete;
-    CommandResult wait(int timeout_ms = 60000);
+    // With a sink, output also reaches it as it arrives; a sink that returns false makes wait()
+    // throw SshError(remote_failure) "... stopped while it ran".
+    CommandResult wait(int timeout_ms = 60000, const OutputSink& sink = {});
 
   private:
     friend class Session;

@@ -173,6 +173,24 @@ TEST_F(LatheCliRemote, BadHostSettingsAreRefusedNamingTheField) {
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("field 'port' is 70000"), std::string::npos) << r.err;
     EXPECT_EQ(lathe("hosts rm nobody").exit_code, 3);
+    const auto spaced = lathe("hosts add 'gpu 1'");
+    EXPECT_EQ(spaced.exit_code, 2);
+    EXPECT_NE(spaced.err.find("host name 'gpu 1'"), std::string::npos) << spaced.err;
+}
+
+// The whole install is built for real by the studio's test (tests/ui/hosts); here the command's
+// refusals, which cost no build.
+TEST_F(LatheCliRemote, InstallRefusesAMissingSourceTreeAndOddTargetsNamingThem) {
+    ASSERT_EQ(lathe(add_host_arguments("node", server_->client_key().string())).exit_code, 0);
+    const auto missing = server_->dir() / "no-source";
+    const auto r = lathe("hosts install node --source " + quoted(missing.string()));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("install on host node: no Lathe source tree at '" + missing.string()),
+              std::string::npos)
+        << r.err;
+    const auto odd = lathe("hosts install node --targets 'lathe-train;reboot'");
+    EXPECT_EQ(odd.exit_code, 1);
+    EXPECT_NE(odd.err.find("targets 'lathe-train;reboot'"), std::string::npos) << odd.err;
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ void RegistryWatcher::shutdown() {
 
 void RegistryWatcher::open_manager() {
     manager_ = std::make_unique<RunManager>(options_.paths);
-    remote_ = std::make_unique<RemoteRunsSync>();
+    remote_ = std::make_unique<RemoteRunsSync>(options_.prompts);
     remote_->attach(*manager_);
     open_error_.clear();
 }
@@ -95,8 +95,11 @@ void RegistryWatcher::publish_runs() {
     try {
         if (options_.reconcile) {
             last_ingested_ = manager_->reconcile().ingested;
+            QStringList problems;
             for (const auto& problem : remote_->pass(*manager_))
-                qWarning("lathe-studio: %s", problem.c_str());
+                problems << QString::fromStdString(problem);
+            if (!problems.isEmpty())
+                emit remoteProblems(problems);
         }
         snapshot.ingested = last_ingested_;
         for (const auto& run : manager_->registry().list_runs())

@@ -26,6 +26,8 @@ struct WatcherOptions {
     // Off only where something else keeps the registry current, e.g. tests of the views.
     bool reconcile = true;
     int log_tail_bytes = 256 * 1024;  // how much of an existing log is shown when following starts
+    // Answers SSH's questions while remote runs sync (ui/hosts/window_prompts.h); none: "no".
+    remote::ssh::Prompts prompts;
 };
 
 // The only place the studio's runs views touch SQLite or the disk. It lives in its own QThread
@@ -64,6 +66,8 @@ class RegistryWatcher : public QObject {
     void checkpointsUpdated(const lathe::ui::runs::CheckpointsSnapshot& snapshot);
     void logAppended(const lathe::ui::runs::LogChunk& chunk);
     void actionFinished(const lathe::ui::runs::ActionResult& result);
+    // What went wrong syncing runs on SSH hosts in a pass (messages naming the host).
+    void remoteProblems(const QStringList& messages);
 
   private:
     void open_manager();  // throws what RunManager's constructor throws

@@ -15,11 +15,12 @@ namespace lathe::ui::runs {
 // Keeps the window's remote runs (targets "ssh:HOST") current: each pass copies their new events
 // and logs into the mirror and ingests them (remote/runs/remote_sync.h), probing the nodes every
 // probe_interval. Lives in the registry watcher's thread, beside its RunManager, whose stop,
-// kill and resume then reach the nodes through this pool. Unknown host keys are refused (no
-// question can be asked from that thread); add hosts with `lathe hosts test` first.
+// kill and resume then reach the nodes through this pool. Questions while connecting (an
+// unknown host key, a passphrase) go to `prompts`: the window's dialogs (ui/hosts/
+// window_prompts.h); none answers "no".
 class RemoteRunsSync {
   public:
-    RemoteRunsSync() = default;
+    explicit RemoteRunsSync(remote::ssh::Prompts prompts = {}) : pool_(std::move(prompts)) {}
     remote::runs::SessionPool& pool() { return pool_; }
     // Lets `manager` start and signal remote runs.
     void attach(core::run_manager::RunManager& manager);

@@ -80,6 +80,13 @@ DashboardPanel::DashboardPanel(QWidget* parent) : QWidget(parent) {
     failure_->hide();
     layout->addWidget(failure_);
 
+    host_usage_ = new QLabel(this);
+    host_usage_->setObjectName(QStringLiteral("host-usage"));
+    host_usage_->setWordWrap(true);
+    host_usage_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    host_usage_->hide();
+    layout->addWidget(host_usage_);
+
     auto* controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("Smoothing"), this));
     smoothing_ = new QSlider(Qt::Horizontal, this);
@@ -124,6 +131,12 @@ DashboardPanel::DashboardPanel(QWidget* parent) : QWidget(parent) {
             chart->reset_view();
     });
     show_runs({});
+}
+
+void DashboardPanel::set_host_usage(const QString& text) {
+    if (host_usage_->text() != text)
+        host_usage_->setText(text);
+    host_usage_->setVisible(!text.isEmpty());
 }
 
 double DashboardPanel::smoothing() const {

@@ -48,6 +48,9 @@ class DashboardPanel : public QWidget {
     void set_smoothing(double weight);
     QLabel* status_label() const { return status_; }
     QLabel* failure_label() const { return failure_; }
+    // The GPUs and memory of the host the run is on (ui/hosts/host_rows.h usage_summary).
+    void set_host_usage(const QString& text);
+    QLabel* host_usage_label() const { return host_usage_; }
 
   signals:
     void stopRequested(const QString& run_id);
@@ -68,6 +71,7 @@ class DashboardPanel : public QWidget {
     QLabel* title_ = nullptr;
     QLabel* status_ = nullptr;
     QLabel* failure_ = nullptr;
+    QLabel* host_usage_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QPushButton* stop_ = nullptr;
     QPushButton* save_ = nullptr;

@@ -16,6 +16,10 @@
 
 #include "ui/dashboard/metric_chart.h"
 #include "ui/dashboard/replot_throttle.h"
+#include "ui/hosts/hosts_monitor.h"
+#include "ui/hosts/hosts_view.h"
+#include "ui/hosts/install_dialog.h"
+#include "ui/hosts/window_prompts.h"
 #include "ui/run_form/new_run_dialog.h"
 #include "ui/runs/checkpoint_browser.h"
 #include "ui/runs/registry_watcher_thread.h"
@@ -40,7 +44,9 @@ MainWindow::MainWindow(core::run_manager::LathePaths paths, QWidget* parent)
     : QMainWindow(parent), paths_(std::move(paths)) {
     runs::register_snapshot_types();
     register_studio_types();
+    hosts::register_host_types();
     setWindowTitle(tr("Lathe"));
+    prompts_ = new hosts::WindowPrompts(this);
 
     runs_view_ = new runs::RunsView(this);
     dashboard_ = new DashboardPanel(this);
@@ -57,7 +63,13 @@ MainWindow::MainWindow(core::run_manager::LathePaths paths, QWidget* parent)
     splitter_->addWidget(runs_view_);
     splitter_->addWidget(tabs_);
     splitter_->setStretchFactor(1, 3);
-    setCentralWidget(splitter_);
+    hosts_view_ = new hosts::HostsView(this);
+    pages_ = new QTabWidget(this);
+    pages_->setObjectName(QStringLiteral("pages"));
+    pages_->setDocumentMode(true);
+    pages_->addTab(splitter_, tr("Runs"));
+    pages_->addTab(hosts_view_, tr("Hosts"));
+    setCentralWidget(pages_);
 
     auto* toolbar = addToolBar(tr("Runs"));
     toolbar->setObjectName(QStringLiteral("runs-toolbar"));
@@ -65,12 +77,20 @@ MainWindow::MainWindow(core::run_manager::LathePaths paths, QWidget* parent)
     connect(new_run, &QAction::triggered, this, [this] { open_new_run_dialog(); });
 
     // The registry watcher: runs list, checkpoints, logs, signals to runs.
-    watcher_thread_ = new runs::RegistryWatcherThread(runs::WatcherOptions{paths_}, this);
+    runs::WatcherOptions watcher_options;
+    watcher_options.paths = paths_;
+    watcher_options.prompts = prompts_->prompts();
+    watcher_thread_ = new runs::RegistryWatcherThread(std::move(watcher_options), this);
     auto* watcher = watcher_thread_->watcher();
     runs_view_->attach(watcher);
     checkpoints_->attach(watcher);
     logs_->attach(watcher);
     connect(watcher, &runs::RegistryWatcher::runsUpdated, this, &MainWindow::on_snapshot);
+    connect(watcher, &runs::RegistryWatcher::remoteProblems, this,
+            [this](const QStringList& problems) {
+                statusBar()->showMessage(
+                    tr("Remote sync: %1").arg(problems.join(QStringLiteral("; "))), 15000);
+            });
     connect(runs_view_, &runs::RunsView::selectionChangedRuns, checkpoints_,
             &runs::CheckpointBrowser::setSelectedRuns);
     connect(runs_view_, &runs::RunsView::selectionChangedRuns, logs_,
@@ -100,7 +120,7 @@ MainWindow::MainWindow(core::run_manager::LathePaths paths, QWidget* parent)
         },
         40, this);
     feed_ = new MetricsFeed(paths_, throttle_);
-    launcher_ = new RunLauncher(paths_);
+    launcher_ = new RunLauncher(paths_, prompts_->prompts());
     feed_->moveToThread(&feed_thread_);
     launcher_->moveToThread(&feed_thread_);
     connect(&feed_thread_, &QThread::started, feed_, &MetricsFeed::start);
@@ -127,9 +147,46 @@ MainWindow::MainWindow(core::run_manager::LathePaths paths, QWidget* parent)
         QMessageBox::warning(this, tr("Could not start the run"), message);
     });
 
+    // Hosts: the monitor probes them on its own thread; the view asks it for actions.
+    hosts::MonitorOptions monitor_options;
+    monitor_options.paths = paths_;
+    monitor_ = new hosts::HostsMonitor(monitor_options, prompts_->prompts());
+    monitor_->moveToThread(&hosts_thread_);
+    connect(&hosts_thread_, &QThread::started, monitor_, &hosts::HostsMonitor::start);
+    connect(&hosts_thread_, &QThread::finished, monitor_, &QObject::deleteLater);
+    connect(monitor_, &hosts::HostsMonitor::hostsUpdated, this, &MainWindow::on_hosts);
+    connect(monitor_, &hosts::HostsMonitor::actionFinished, hosts_view_,
+            &hosts::HostsView::show_action);
+    connect(this, &MainWindow::watchHosts, monitor_, &hosts::HostsMonitor::watchHosts);
+    connect(this, &MainWindow::testHost, monitor_, &hosts::HostsMonitor::testHost);
+    connect(hosts_view_, &hosts::HostsView::testRequested, this, [this](const QString& name) {
+        prompts_->forget_refusals();  // asked for by hand: a refused key may be asked again
+        emit testHost(name);
+    });
+    connect(hosts_view_, &hosts::HostsView::saveRequested, monitor_,
+            &hosts::HostsMonitor::saveHost);
+    connect(hosts_view_, &hosts::HostsView::removeRequested, monitor_,
+            &hosts::HostsMonitor::removeHost);
+    connect(hosts_view_, &hosts::HostsView::installRequested, this, [this](const QString& host) {
+        const auto answer = QMessageBox::question(
+            this, tr("Install on %1").arg(host),
+            tr("Upload this Lathe source to %1 and build lathe-train and lathe-supervisor there "
+               "(into ~/.lathe/bin)?\n\nThe node must run Debian or Ubuntu; missing packages are "
+               "installed with apt-get, which needs root or password-less sudo. A first build "
+               "takes tens of minutes.")
+                .arg(host));
+        if (answer == QMessageBox::Yes)
+            open_install_dialog(host);
+    });
+    connect(hosts_view_, &hosts::HostsView::runActivated, this, [this](const QString& id) {
+        pages_->setCurrentWidget(splitter_);
+        runs_view_->selectRun(id);
+    });
+
     restore_settings();
     feed_thread_.start();
     watcher_thread_->start();
+    hosts_thread_.start();
 }
 
 MainWindow::~MainWindow() {
@@ -140,6 +197,12 @@ void MainWindow::stop_workers() {
     if (stopped_)
         return;
     stopped_ = true;
+    // An open SSH question would otherwise keep a worker thread waiting for the UI thread.
+    prompts_->close();
+    QMetaObject::invokeMethod(monitor_, &hosts::HostsMonitor::shutdown,
+                              Qt::BlockingQueuedConnection);
+    hosts_thread_.quit();
+    hosts_thread_.wait();
     // Close the feed's and launcher's connections on their own thread, then stop it.
     QMetaObject::invokeMethod(feed_, &MetricsFeed::shutdown, Qt::BlockingQueuedConnection);
     QMetaObject::invokeMethod(launcher_, &RunLauncher::shutdown, Qt::BlockingQueuedConnection);
@@ -158,6 +221,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 
 void MainWindow::select_runs(const QStringList& ids) {
     dashboard_->show_runs(ids);
+    dashboard_host_.clear();  // learnt again from the first run's details
+    show_host_usage();
     config_->clear();
     emit followRuns(ids, ++generation_);
 }
@@ -167,6 +232,14 @@ void MainWindow::on_details(const RunDetails& d, quint64 generation) {
         return;
     dashboard_->set_details(d);
     if (!dashboard_->runs().isEmpty() && d.id == dashboard_->runs().front()) {
+        const QString host = hosts::host_of_run_target(d.target);
+        if (host != dashboard_host_) {
+            dashboard_host_ = host;
+            emit watchHosts({host});
+            show_host_usage();
+        }
+    }
+    if (!dashboard_->runs().isEmpty() && d.id == dashboard_->runs().front()) {
         QString text = d.config_text;
         if (!d.parent_diff.isEmpty()) {
             text = tr("Forked from %1; changed:\n").arg(d.parent_run_id) + d.parent_diff +
@@ -175,6 +248,36 @@ void MainWindow::on_details(const RunDetails& d, quint64 generation) {
         if (config_->toPlainText() != text)
             config_->setPlainText(text);
     }
+}
+
+void MainWindow::on_hosts(const hosts::HostsSnapshot& snapshot) {
+    hosts_ = snapshot;
+    hosts_view_->set_snapshot(snapshot);
+    show_host_usage();
+}
+
+void MainWindow::show_host_usage() {
+    QString text;
+    for (const auto& row : hosts_.hosts) {
+        if (row.name == dashboard_host_)
+            text = hosts::usage_summary(row);
+    }
+    dashboard_->set_host_usage(dashboard_->runs().isEmpty() ? QString() : text);
+}
+
+hosts::InstallDialog* MainWindow::open_install_dialog(const QString& host) {
+    hosts::InstallRequest request;
+    request.host = host;
+    // What to build, as scripts/install-node.sh reads it (a node that only supervises, tests).
+    if (const QByteArray targets = qgetenv("LATHE_INSTALL_TARGETS"); !targets.isEmpty())
+        request.targets = QString::fromUtf8(targets);
+    auto* dialog = new hosts::InstallDialog(paths_, request, prompts_->prompts(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &hosts::InstallDialog::installed, this,
+            [this](const QString& name) { emit testHost(name); });
+    dialog->show();
+    dialog->start();
+    return dialog;
 }
 
 void MainWindow::on_snapshot(const runs::RunsSnapshot& snapshot) {

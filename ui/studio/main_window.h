@@ -7,6 +7,7 @@
 #include <QThread>
 
 #include "core/run_manager/lathe_paths.h"
+#include "ui/hosts/host_rows.h"
 #include "ui/runs/run_snapshot.h"
 
 class QLabel;
@@ -17,6 +18,12 @@ class QTabWidget;
 namespace lathe::ui::dashboard {
 class ReplotThrottle;
 }
+namespace lathe::ui::hosts {
+class HostsMonitor;
+class HostsView;
+class InstallDialog;
+class WindowPrompts;
+}  // namespace lathe::ui::hosts
 namespace lathe::ui::runs {
 class CheckpointBrowser;
 class RegistryWatcherThread;
@@ -31,10 +38,12 @@ class MetricsFeed;
 class RunLauncher;
 struct RunDetails;
 
-// The studio window: the runs list on the left; the selected runs' page on the right with
-// Dashboard, Config, Logs and Checkpoints tabs. It composes widgets that each live in their own
-// file and owns the two worker threads (the registry watcher; the metrics feed and launcher),
-// so the UI thread never touches SQLite, the disk or a process.
+// The studio window, two pages: Runs (the runs list on the left; the selected runs' page on the
+// right with Dashboard, Config, Logs and Checkpoints tabs) and Hosts (ui/hosts/hosts_view.h). It
+// composes widgets that each live in their own file and owns the worker threads (the registry
+// watcher; the metrics feed and launcher; the hosts monitor; an install's), so the UI thread
+// never touches SQLite, the disk, SSH or a process. SSH's questions from any of them are asked
+// here (ui/hosts/window_prompts.h).
 class MainWindow : public QMainWindow {
     Q_OBJECT
 
@@ -46,6 +55,10 @@ class MainWindow : public QMainWindow {
     DashboardPanel* dashboard() const { return dashboard_; }
     runs::CheckpointBrowser* checkpoints() const { return checkpoints_; }
     QTabWidget* tabs() const { return tabs_; }
+    QTabWidget* pages() const { return pages_; }
+    hosts::HostsView* hosts_view() const { return hosts_view_; }
+    // Starts "Install on host" for `host` (the button asks first); returns the progress dialog.
+    hosts::InstallDialog* open_install_dialog(const QString& host);
     // Opens the New Run dialog (non-modal); returns it for tests.
     QWidget* open_new_run_dialog();
 
@@ -58,6 +71,8 @@ class MainWindow : public QMainWindow {
     void launchRun(const QString& run_json_text, const QString& name, const QString& target_json);
     void continueRun(const QString& run_id, qint64 steps);
     void forkRun(const QString& run_id, qint64 step, const QString& run_json_text);
+    void watchHosts(const QStringList& names);
+    void testHost(const QString& name);
 
   private:
     void select_runs(const QStringList& ids);
@@ -68,15 +83,24 @@ class MainWindow : public QMainWindow {
     void restore_settings();
     void save_settings() const;
     void stop_workers();
+    void on_hosts(const hosts::HostsSnapshot& snapshot);
+    void show_host_usage();
 
     core::run_manager::LathePaths paths_;
+    hosts::WindowPrompts* prompts_ = nullptr;
     runs::RegistryWatcherThread* watcher_thread_ = nullptr;
+    QThread hosts_thread_;
+    hosts::HostsMonitor* monitor_ = nullptr;
+    hosts::HostsSnapshot hosts_;
+    QString dashboard_host_;  // the host of the run the dashboard shows
     QThread feed_thread_;
     MetricsFeed* feed_ = nullptr;
     RunLauncher* launcher_ = nullptr;
     dashboard::ReplotThrottle* throttle_ = nullptr;
     quint64 generation_ = 0;
 
+    QTabWidget* pages_ = nullptr;
+    hosts::HostsView* hosts_view_ = nullptr;
     QSplitter* splitter_ = nullptr;
     runs::RunsView* runs_view_ = nullptr;
     QTabWidget* tabs_ = nullptr;

@@ -89,6 +89,7 @@ void MetricsFeed::poll_run(const QString& qid) {
     details.id = qid;
     details.name = QString::fromStdString(run->name);
     details.status = QString::fromStdString(core::registry::to_string(run->status));
+    details.target = QString::fromStdString(run->target);
     details.live = run->status == core::registry::RunStatus::starting ||
                    run->status == core::registry::RunStatus::running;
     details.failure_reason = QString::fromStdString(run->failure_reason);

@@ -14,6 +14,7 @@ struct RunDetails {
     QString id;
     QString name;
     QString status;
+    QString target;  // "local", "ssh:HOST", "slurm:HOST"
     bool live = false;
     QString failure_reason;
     std::optional<int> exit_code;

@@ -35,8 +35,9 @@ std::vector<std::string> overrides_between(const json& parent_args, const json& 
 
 }  // namespace
 
-RunLauncher::RunLauncher(core::run_manager::LathePaths paths, QObject* parent)
-    : QObject(parent), paths_(std::move(paths)) {}
+RunLauncher::RunLauncher(core::run_manager::LathePaths paths, remote::ssh::Prompts prompts,
+                         QObject* parent)
+    : QObject(parent), paths_(std::move(paths)), prompts_(std::move(prompts)) {}
 
 RunLauncher::~RunLauncher() = default;
 
@@ -44,7 +45,7 @@ core::run_manager::RunManager& RunLauncher::manager() {
     if (!manager_) {
         manager_ = std::make_unique<core::run_manager::RunManager>(paths_);
         // Runs on SSH hosts start (and resume) from here too, on this worker thread.
-        remote_ = std::make_unique<runs::RemoteRunsSync>();
+        remote_ = std::make_unique<runs::RemoteRunsSync>(prompts_);
         remote_->attach(*manager_);
     }
     return *manager_;

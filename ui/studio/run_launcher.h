@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/run_manager/lathe_paths.h"
+#include "remote/ssh/ssh_target.h"
 
 namespace lathe::core::run_manager {
 class RunManager;
@@ -25,7 +26,9 @@ class RunLauncher : public QObject {
     Q_OBJECT
 
   public:
-    explicit RunLauncher(core::run_manager::LathePaths paths, QObject* parent = nullptr);
+    // `prompts` answers SSH's questions when a run starts on a host (the window's dialogs).
+    explicit RunLauncher(core::run_manager::LathePaths paths, remote::ssh::Prompts prompts = {},
+                         QObject* parent = nullptr);
     ~RunLauncher() override;
 
   public slots:
@@ -48,6 +51,7 @@ class RunLauncher : public QObject {
     core::run_manager::RunManager& manager();
 
     core::run_manager::LathePaths paths_;
+    remote::ssh::Prompts prompts_;
     std::unique_ptr<core::run_manager::RunManager> manager_;
     std::unique_ptr<runs::RemoteRunsSync> remote_;  // SSH sessions for runs on other machines
 };

@@ -17,6 +17,8 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableWidget>
 #include <QTest>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +27,7 @@
 #include "core/run_manager/run_metadata.h"
 #include "tests/test_support.h"
 #include "ui/dashboard/metric_chart.h"
+#include "ui/hosts/hosts_view.h"
 #include "ui/run_form/dataset_picker.h"
 #include "ui/run_form/model_picker.h"
 #include "ui/run_form/new_run_dialog.h"
@@ -208,6 +211,7 @@ TEST_F(Studio, AWindowWithAFinishedAndARunningRunRendersItsCharts) {
         wait_until([&] { return record(finished).status == core::registry::RunStatus::finished; }));
     const std::string running = start({{"max_steps", 100000}, {"save_strategy", "no"}});
     ASSERT_TRUE(wait_until([&] { return record(running).global_step >= 3; }));
+    tests::put_two_gpus_on_path(home_);  // no GPU here: a stand-in nvidia-smi answers
     MainWindow window(paths_);
     window.resize(1400, 860);
     window.show();
@@ -234,6 +238,20 @@ TEST_F(Studio, AWindowWithAFinishedAndARunningRunRendersItsCharts) {
     }
     EXPECT_GT(coloured, 20);
     EXPECT_EQ(window.runs_view()->model()->rowCount(), 2);
+
+    // The run's host (this machine) shows its GPUs on the dashboard, from the hosts monitor.
+    ASSERT_TRUE(wait_until([&] {
+        return window.dashboard()->host_usage_label()->text().startsWith(
+            "this machine: GPU 0 NVIDIA H200 87% · 39.2 / 140.4 GiB · 61 °C; GPU 1");
+    })) << window.dashboard()->host_usage_label()->text().toStdString();
+    EXPECT_TRUE(window.dashboard()->host_usage_label()->isVisible());
+    // The Hosts page lists this machine with both GPUs and the two runs.
+    window.pages()->setCurrentWidget(window.hosts_view());
+    ASSERT_TRUE(window.hosts_view()->select_host("this machine"));
+    EXPECT_EQ(window.hosts_view()->gpus_table()->rowCount(), 2);
+    EXPECT_EQ(window.hosts_view()->runs_table()->rowCount(), 2);
+    const QImage hosts_shot = window.grab().toImage();
+    ASSERT_TRUE(hosts_shot.save(QString::fromStdString((home_ / "hosts.png").string())));
 }
 
 }  // namespace

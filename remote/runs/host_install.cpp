@@ -1,0 +1,162 @@
+#include "remote/runs/host_install.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/util/error.h"
+#include "core/util/sha256.h"
+#include "remote/runs/local_command.h"
+#include "remote/runs/ssh_launcher.h"
+#include "remote/ssh/session.h"
+#include "remote/ssh/sftp_client.h"
+#include "remote/ssh/shell_quote.h"
+#include "remote/ssh/ssh_error.h"
+#include "remote/ssh/transfer.h"
+
+namespace lathe::remote::runs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Hands complete lines to `on_line`, keeping a partial one for the next chunk.
+class LineSplitter {
+  public:
+    explicit LineSplitter(const std::function<bool(const std::string&)>& on_line)
+        : on_line_(on_line) {}
+    bool feed(std::string_view chunk) {
+        bool go_on = true;
+        for (char c : chunk) {
+            if (c == '\n' || c == '\r') {
+                if (!partial_.empty()) {
+                    last_ = partial_;
+                    go_on = (!on_line_ || on_line_(partial_)) && go_on;
+                }
+                partial_.clear();
+            } else {
+                partial_ += c;
+            }
+        }
+        return go_on;
+    }
+    void flush() { feed("\n"); }
+    const std::string& last() const { return last_; }
+
+  private:
+    const std::function<bool(const std::string&)>& on_line_;
+    std::string partial_, last_;
+};
+
+// A gzip'd tar of the tree without build outputs, named by nothing that changes between two
+// packs of the same files (mtimes and owners are fixed), so that an unchanged tree has the
+// same SHA-256 and is not uploaded again.
+std::string pack_source(const std::string& source_dir, const std::string& archive) {
+    const auto result =
+        run_local("cd " + ssh::shell_quote(source_dir) +
+                  " && tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner"
+                  " --exclude=./.git --exclude='./build*' --exclude=./.cache -cf - . | gzip -n > " +
+                  ssh::shell_quote(archive));
+    if (result.exit_status != 0) {
+        throw core::Error("could not pack the Lathe source in " + source_dir + ": " +
+                          ssh::last_line(result.output));
+    }
+    return archive;
+}
+
+}  // namespace
+
+std::string default_source_dir() {
+    if (const char* env = std::getenv("LATHE_SOURCE_DIR"); env != nullptr && *env != '\0') {
+        return env;
+    }
+#ifdef LATHE_SOURCE_TREE
+    if (fs::exists(fs::path(LATHE_SOURCE_TREE) / "CMakeLists.txt")) {
+        return LATHE_SOURCE_TREE;
+    }
+#endif
+    return "";
+}
+
+InstallResult install_on_host(ssh::Session& session, ssh::SftpClient& sftp, const RemoteHost& host,
+                              const InstallOptions& options,
+                              const std::function<bool(const std::string& line)>& on_line) {
+    const std::string what = "install on host " + host.name;
+    if (options.source_dir.empty() ||
+        !fs::exists(fs::path(options.source_dir) / "scripts" / "install-node.sh")) {
+        throw core::Error(what + ": no Lathe source tree at '" + options.source_dir +
+                          "' (it needs scripts/install-node.sh); set LATHE_SOURCE_DIR");
+    }
+    if (options.targets.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_ ") !=
+            std::string::npos ||
+        options.targets.find_first_not_of(' ') == std::string::npos) {
+        throw core::Error(what + ": targets '" + options.targets +
+                          "': give build target names separated by spaces");
+    }
+    auto say = [&](const std::string& line) { return !on_line || on_line(line); };
+
+    say("@@lathe phase pack");
+    const fs::path tmp = fs::temp_directory_path() /
+                         ("lathe-install-" + std::to_string(::getpid()) + "-" + host.name);
+    fs::create_directories(tmp);
+    const std::string archive =
+        pack_source(options.source_dir, (tmp / "lathe-src.tar.gz").string());
+    const std::string sha = core::util::sha256_file_hex(archive);
+    say("source packed: " + std::to_string(fs::file_size(archive)) + " bytes, sha256 " + sha);
+
+    say("@@lathe phase upload");
+    const std::string prefix = remote_absolute(session, options.prefix);
+    const std::string src = prefix + "/src/" + sha.substr(0, 16);
+    const std::string remote_archive = prefix + "/src/lathe-src-" + sha.substr(0, 16) + ".tar.gz";
+    sftp.mkdir_p(prefix + "/src");
+    const auto sent = ssh::upload_if_changed(sftp, archive, remote_archive);
+    fs::remove_all(tmp);
+    say(sent.bytes_sent == 0 ? "the node already has this source" : "source uploaded");
+
+    InstallResult result;
+    result.source_dir = src;
+    result.bin_dir = prefix + "/bin";
+    result.log_path = prefix + "/install.log";
+    const std::string q_src = ssh::shell_quote(src);
+    const std::string script = "set -o pipefail; mkdir -p " + q_src + " && tar -xzf " +
+                               ssh::shell_quote(remote_archive) + " -C " + q_src + " && cd " +
+                               q_src +
+                               " && LATHE_INSTALL_TARGETS=" + ssh::shell_quote(options.targets) +
+                               " bash scripts/install-node.sh " + ssh::shell_quote(prefix) +
+                               " 2>&1 | tee " + ssh::shell_quote(result.log_path);
+    LineSplitter lines(on_line);
+    auto command = session.start("bash -c " + ssh::shell_quote(script));
+    const auto ran = command->wait(options.timeout_ms, [&](std::string_view chunk, bool) {
+        if (chunk.empty()) {
+            return !on_line || on_line("");  // a tick: lets the caller cancel during silence
+        }
+        return lines.feed(chunk);
+    });
+    lines.flush();
+    if (ran.exit_status != 0) {
+        throw ssh::SshError(ssh::SshError::Kind::remote_failure,
+                            what + " failed (exit " + std::to_string(ran.exit_status) + "): " +
+                                lines.last() + " (whole log on the node: " + result.log_path + ")");
+    }
+
+    say("@@lathe phase check");
+    const std::string first_target =
+        options.targets.substr(options.targets.find_first_not_of(' '),
+                               options.targets.find(' ', options.targets.find_first_not_of(' ')) -
+                                   options.targets.find_first_not_of(' '));
+    result.version = ssh::last_line(
+        session.run_checked(ssh::shell_quote(result.bin_dir + "/" + first_target) + " --version",
+                            what + ": the installed " + first_target + " --version"));
+    say("installed: " + result.version);
+    return result;
+}
+
+RemoteHost with_installed_commands(RemoteHost host, const InstallResult& installed) {
+    host.worker_command = ssh::shell_quote(installed.bin_dir + "/lathe-train");
+    host.supervisor_command = ssh::shell_quote(installed.bin_dir + "/lathe-supervisor");
+    return host;
+}
+
+}  // namespace lathe::remote::runs
