@@ -28,4 +28,39 @@ json training_args_diff(const json& before, const json& after) {
     return diff;
 }
 
+json run_config_diff(const json& before, const json& after) {
+    static const std::set<std::string> kIgnored = {"output_dir", "run_name", "logging_dir"};
+    // JSON pointers ("/training_args/learning_rate") of every leaf; an empty object or array
+    // is a leaf of its own in flatten().
+    const json a = before.is_null() ? json::object() : before.flatten();
+    const json b = after.is_null() ? json::object() : after.flatten();
+    std::set<std::string> pointers;
+    for (const auto& side : {a, b}) {
+        for (auto it = side.begin(); it != side.end(); ++it)
+            pointers.insert(it.key());
+    }
+    json diff = json::object();
+    for (const auto& pointer : pointers) {
+        std::string path;
+        bool ignored = false;
+        for (std::size_t start = 1; start <= pointer.size();) {
+            const std::size_t end = std::min(pointer.find('/', start), pointer.size());
+            std::string token = pointer.substr(start, end - start);
+            // Unescape JSON pointer tokens: ~1 is '/', ~0 is '~'.
+            for (std::size_t p = 0; (p = token.find("~1", p)) != std::string::npos; ++p)
+                token.replace(p, 2, "/");
+            for (std::size_t p = 0; (p = token.find("~0", p)) != std::string::npos; ++p)
+                token.replace(p, 2, "~");
+            ignored = ignored || kIgnored.count(token) != 0;
+            path += (path.empty() ? "" : ".") + token;
+            start = end + 1;
+        }
+        const json from = a.contains(pointer) ? a.at(pointer) : json();
+        const json to = b.contains(pointer) ? b.at(pointer) : json();
+        if (!ignored && from != to)
+            diff[path] = {{"from", from}, {"to", to}};
+    }
+    return diff;
+}
+
 }  // namespace lathe::core::run_manager

@@ -49,15 +49,21 @@ class LineSplitter {
     std::string partial_, last_;
 };
 
-// A gzip'd tar of the tree without build outputs, named by nothing that changes between two
-// packs of the same files (mtimes and owners are fixed), so that an unchanged tree has the
-// same SHA-256 and is not uploaded again.
+// A gzip'd tar of the source: in a git checkout the files git knows (tracked, or new and not
+// ignored: no build folders, virtual environments or caches), else the tree without build*/,
+// .git and .venv*. Names are sorted and mtimes and owners fixed, so that the same files give
+// the same SHA-256 and are not uploaded again.
 std::string pack_source(const std::string& source_dir, const std::string& archive) {
-    const auto result =
-        run_local("cd " + ssh::shell_quote(source_dir) +
-                  " && tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner"
-                  " --exclude=./.git --exclude='./build*' --exclude=./.cache -cf - . | gzip -n > " +
-                  ssh::shell_quote(archive));
+    const std::string tar =
+        "tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --ignore-failed-read";
+    const std::string script =
+        "set -o pipefail; cd " + ssh::shell_quote(source_dir) +
+        " && if [ \"$(git rev-parse --show-toplevel 2>/dev/null)\" = \"$(pwd -P)\" ]; then"
+        " git ls-files -z --cached --others --exclude-standard | " +
+        tar + " --null -T - -cf -; else " + tar +
+        " --exclude=./.git --exclude='./build*' --exclude='./.venv*' -cf - .; fi | gzip -n > " +
+        ssh::shell_quote(archive);
+    const auto result = run_local("bash -c " + ssh::shell_quote(script));
     if (result.exit_status != 0) {
         throw core::Error("could not pack the Lathe source in " + source_dir + ": " +
                           ssh::last_line(result.output));
@@ -108,7 +114,10 @@ InstallResult install_on_host(ssh::Session& session, ssh::SftpClient& sftp, cons
 
     say("@@lathe phase upload");
     const std::string prefix = remote_absolute(session, options.prefix);
-    const std::string src = prefix + "/src/" + sha.substr(0, 16);
+    // A stable tree (its build-node/ kept between installs) that an unpacked archive is synced
+    // into, changed files only: a second install rebuilds what changed, not everything.
+    const std::string src = prefix + "/src/lathe";
+    const std::string stage = prefix + "/src/unpacked-" + sha.substr(0, 16);
     const std::string remote_archive = prefix + "/src/lathe-src-" + sha.substr(0, 16) + ".tar.gz";
     sftp.mkdir_p(prefix + "/src");
     const auto sent = ssh::upload_if_changed(sftp, archive, remote_archive);
@@ -120,12 +129,18 @@ InstallResult install_on_host(ssh::Session& session, ssh::SftpClient& sftp, cons
     result.bin_dir = prefix + "/bin";
     result.log_path = prefix + "/install.log";
     const std::string q_src = ssh::shell_quote(src);
-    const std::string script = "set -o pipefail; mkdir -p " + q_src + " && tar -xzf " +
-                               ssh::shell_quote(remote_archive) + " -C " + q_src + " && cd " +
-                               q_src +
-                               " && LATHE_INSTALL_TARGETS=" + ssh::shell_quote(options.targets) +
-                               " bash scripts/install-node.sh " + ssh::shell_quote(prefix) +
-                               " 2>&1 | tee " + ssh::shell_quote(result.log_path);
+    const std::string q_stage = ssh::shell_quote(stage);
+    const std::string script =
+        "set -o pipefail; { rm -rf " + q_stage + " && mkdir -p " + q_stage + " && tar -xzf " +
+        ssh::shell_quote(remote_archive) + " -C " + q_stage + " && bash " + q_stage +
+        "/scripts/sync-tree.sh " + q_stage + " " + q_src + " && rm -rf " + q_stage +
+        " && find " + ssh::shell_quote(prefix + "/src") +
+        " -maxdepth 1 -name 'lathe-src-*.tar.gz' ! -name " +
+        ssh::shell_quote(remote_archive.substr(remote_archive.rfind('/') + 1)) +
+        " -delete && cd " +
+        q_src + " && LATHE_INSTALL_TARGETS=" + ssh::shell_quote(options.targets) +
+        " bash scripts/install-node.sh " + ssh::shell_quote(prefix) + "; } 2>&1 | tee " +
+        ssh::shell_quote(result.log_path);
     LineSplitter lines(on_line);
     auto command = session.start("bash -c " + ssh::shell_quote(script));
     const auto ran = command->wait(options.timeout_ms, [&](std::string_view chunk, bool) {

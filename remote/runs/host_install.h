@@ -31,8 +31,9 @@ struct InstallResult {
 };
 
 // "Install on host" for a Debian/Ubuntu node: packs `options.source_dir` (no build folders,
-// no .git), uploads it unless the same archive is there (size and SHA-256), unpacks it into
-// `<prefix>/src/<archive sha256>`, and runs scripts/install-node.sh there: the set-up
+// no .git), uploads it unless the same archive is there (size and SHA-256), unpacks it and syncs
+// the changed files into `<prefix>/src/lathe` (scripts/sync-tree.sh: the build folder there is
+// kept, so a second install rebuilds only what changed), and runs scripts/install-node.sh: the set-up
 // (scripts/setup.sh --headless: apt-get, through `sudo -n` when not root) and a headless build of
 // `targets` installed into PREFIX/bin. Every line of output reaches `on_line` as it arrives
 // (the script marks phases with "@@lathe phase NAME"), and "" at least every 100 ms while the

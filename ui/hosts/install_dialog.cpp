@@ -57,6 +57,10 @@ QString InstallDialog::phase() const {
     return phase_->text();
 }
 
+QString InstallDialog::result_text() const {
+    return result_->text();
+}
+
 QString InstallDialog::log_text() const {
     return log_->toPlainText();
 }

@@ -29,6 +29,8 @@ class InstallDialog : public QDialog {
     bool succeeded() const { return succeeded_; }
     QString phase() const;
     QString log_text() const;
+    // "Installed: <version>" or "Failed: <why>", with where the log is.
+    QString result_text() const;
     QProgressBar* progress() const { return progress_; }
 
   signals:

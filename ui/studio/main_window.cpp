@@ -245,6 +245,11 @@ void MainWindow::on_details(const RunDetails& d, quint64 generation) {
             text = tr("Forked from %1; changed:\n").arg(d.parent_run_id) + d.parent_diff +
                    "\n\nrun.json:\n" + text;
         }
+        if (!d.compare_diff.isEmpty()) {
+            text = tr("Against %1 (the other selected run), this run has:\n")
+                       .arg(d.compare_run_id) +
+                   d.compare_diff + "\n" + text;
+        }
         if (config_->toPlainText() != text)
             config_->setPlainText(text);
     }

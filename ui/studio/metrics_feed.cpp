@@ -102,6 +102,23 @@ void MetricsFeed::poll_run(const QString& qid) {
     details.config_text = QString::fromStdString(run->config.dump(2));
     if (!run->fork_diff.is_null())
         details.parent_diff = QString::fromStdString(run->fork_diff.dump(2));
+    if (runs_.size() >= 2 && qid == runs_.front()) {
+        if (!d.compare_diff) {
+            d.compare_diff = QString();
+            if (const auto other = registry_->find_run(runs_.at(1).toStdString())) {
+                const auto diff = core::run_manager::run_config_diff(other->config, run->config);
+                for (auto it = diff.begin(); it != diff.end(); ++it) {
+                    *d.compare_diff += QString::fromStdString(
+                        it.key() + ": " + it.value().at("from").dump() + " -> " +
+                        it.value().at("to").dump() + "\n");
+                }
+                if (diff.empty())
+                    *d.compare_diff = QStringLiteral("(the same run.json)\n");
+            }
+        }
+        details.compare_run_id = runs_.at(1);
+        details.compare_diff = *d.compare_diff;
+    }
     const auto samples = registry_->samples(id);
     if (!samples.empty()) {
         details.last_sample = QString::fromStdString(samples.back().prompt + samples.back().text);

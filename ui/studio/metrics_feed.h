@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -49,6 +50,7 @@ class MetricsFeed : public QObject {
     struct Delivered {
         std::int64_t ingested_seq = -1;           // ingestion progress seen last time
         std::map<std::string, std::int64_t> seq;  // per metric key: newest seq delivered
+        std::optional<QString> compare_diff;      // computed once per follow()
     };
     void poll_run(const QString& id);
 

@@ -27,6 +27,10 @@ struct RunDetails {
     QString config_text;  // run.json, indented
     QString parent_diff;  // what a fork changed against its parent, or ""
     QString parent_run_id;
+    // With several runs selected, the first one's details compare it with the second:
+    // "training_args.learning_rate: 0.001 -> 0.0003" lines (core::run_manager::run_config_diff).
+    QString compare_run_id;
+    QString compare_diff;
     QList<qint64> checkpoint_steps;  // present checkpoints
 };
 

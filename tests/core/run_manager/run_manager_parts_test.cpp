@@ -46,6 +46,28 @@ TEST(ConfigDiff, NamesChangedKeysAndIgnoresWhatEveryResumeChanges) {
     EXPECT_TRUE(training_args_diff(before, before).empty());
 }
 
+TEST(ConfigDiff, ComparesWholeRunConfigsLeafByLeaf) {
+    const json a = {{"name", "a"},
+                    {"model", {{"preset", "gpt2-tiny"}, {"config_overrides", {{"n_layer", 2}}}}},
+                    {"dataset", {{"train_files", {"x.txt"}}, {"block_size", 64}}},
+                    {"training_args", {{"learning_rate", 1e-3}, {"output_dir", "/runs/a"}}}};
+    json b = a;
+    b["name"] = "b";
+    b["model"]["config_overrides"]["n_layer"] = 4;
+    b["dataset"]["train_files"].push_back("y/z.txt");
+    b["training_args"]["learning_rate"] = 3e-4;
+    b["training_args"]["output_dir"] = "/runs/b";
+    b["training_args"]["a/b~c"] = true;  // JSON pointer escapes come back as written
+    const json diff = run_config_diff(a, b);
+    EXPECT_EQ(diff, json({{"name", {{"from", "a"}, {"to", "b"}}},
+                          {"model.config_overrides.n_layer", {{"from", 2}, {"to", 4}}},
+                          {"dataset.train_files.1", {{"from", nullptr}, {"to", "y/z.txt"}}},
+                          {"training_args.learning_rate", {{"from", 1e-3}, {"to", 3e-4}}},
+                          {"training_args.a/b~c", {{"from", nullptr}, {"to", true}}}}))
+        << diff.dump(2);
+    EXPECT_TRUE(run_config_diff(a, a).empty());
+}
+
 TEST(RunMetadata, RoundTripsThroughTheRunDirectoryAndNamesBadFiles) {
     const auto dir = tests::temp_dir("run-metadata");
     RunMetadata m;

@@ -4,6 +4,7 @@
 // host" uploads this very source tree, builds it on the node and installs it.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -363,15 +364,27 @@ TEST_F(Hosts, InstallOnHostBuildsThisSourceOnTheNodeAndInstallsIt) {
     InstallRequest request;
     request.host = "node";
     request.prefix = QString::fromStdString((server_->dir() / "prefix").string());
-    request.source_dir = LATHE_SOURCE_TREE;
-    // Only the supervisor (no libtorch): the whole mechanism in a minute of build time.
-    request.targets = "lathe-supervisor";
+    // A copy of this source tree (what git knows of it), so that the test can change a file.
+    const fs::path source = dir_ / "source";
+    fs::create_directories(source);
+    const auto copied = tests::run_command(
+        "cd " + remote::ssh::shell_quote(LATHE_SOURCE_TREE) +
+        " && if [ -e .git ]; then git ls-files -z --cached --others --exclude-standard |"
+        " tar --null -T - --ignore-failed-read -cf -; else tar --exclude=./build* -cf - .; fi |"
+        " tar -xf - -C " + remote::ssh::shell_quote(source.string()));
+    ASSERT_EQ(copied.exit_code, 0) << copied.output;
+    request.source_dir = QString::fromStdString(source.string());
+    // Only the supervisor (no libtorch): the whole mechanism in a minute of build time. The
+    // full worker install takes ~10 minutes here: LATHE_TEST_INSTALL_WORKER=1 runs it.
+    const bool worker = std::getenv("LATHE_TEST_INSTALL_WORKER") != nullptr;
+    request.targets = worker ? "lathe-train lathe-supervisor" : "lathe-supervisor";
     InstallDialog install(paths_, request, {});
     install.show();
     install.start();
     ASSERT_TRUE(wait_until([&] { return !install.running(); }, 900000))
         << install.phase().toStdString();
-    ASSERT_TRUE(install.succeeded()) << install.log_text().toStdString();
+    ASSERT_TRUE(install.succeeded())
+        << install.result_text().toStdString() << "\n" << install.log_text().toStdString();
     EXPECT_EQ(install.phase(), "installed");
     const fs::path installed = server_->dir() / "prefix" / "bin" / "lathe-supervisor";
     ASSERT_TRUE(fs::exists(installed));
@@ -380,9 +393,22 @@ TEST_F(Hosts, InstallOnHostBuildsThisSourceOnTheNodeAndInstallsIt) {
     EXPECT_NE(install.log_text().indexOf("source uploaded"), -1);
     EXPECT_NE(install.log_text().indexOf("setup: all"), -1) << install.log_text().toStdString();
     EXPECT_NE(install.log_text().indexOf("lathe-supervisor"), -1);
-    // The host keeps its commands: lathe-train was not part of this install.
-    EXPECT_EQ(registry_->find_host("node")->at("worker_command"),
-              remote::ssh::shell_quote(LATHE_TRAIN_BINARY));
+    if (worker) {
+        // The host now runs what was installed, and the probe's version check passes.
+        const auto bin = server_->dir() / "prefix" / "bin";
+        EXPECT_EQ(registry_->find_host("node")->at("worker_command"),
+                  remote::ssh::shell_quote((bin / "lathe-train").string()));
+        const auto train = tests::run_command((bin / "lathe-train").string() + " --version");
+        EXPECT_EQ(train.output.rfind("lathe-train 0.1.0", 0), 0u) << train.output;
+        MonitorRig rig(paths_, {});
+        ASSERT_TRUE(wait_until(
+            [&] { return rig.row("node") && rig.row("node")->state == "ok"; }, 60000));
+        EXPECT_EQ(rig.row("node")->facts->worker_version.rfind("lathe-train 0.1.0", 0), 0u);
+    } else {
+        // The host keeps its commands: lathe-train was not part of this install.
+        EXPECT_EQ(registry_->find_host("node")->at("worker_command"),
+                  remote::ssh::shell_quote(LATHE_TRAIN_BINARY));
+    }
     // The log stays on this machine, beside the registry.
     bool log_found = false;
     for (const auto& e : fs::directory_iterator(dir_ / "hosts" / "node")) {
@@ -394,10 +420,25 @@ TEST_F(Hosts, InstallOnHostBuildsThisSourceOnTheNodeAndInstallsIt) {
     InstallDialog again(paths_, request, {});
     again.start();
     ASSERT_TRUE(wait_until([&] { return !again.running(); }, 300000));
-    ASSERT_TRUE(again.succeeded()) << again.log_text().toStdString();
+    ASSERT_TRUE(again.succeeded()) << again.result_text().toStdString();
     EXPECT_NE(again.log_text().indexOf("the node already has this source"), -1)
         << again.log_text().toStdString();
+    EXPECT_NE(again.log_text().indexOf("source: 0 file(s) new or changed, 0 removed"), -1)
+        << again.log_text().toStdString();
     EXPECT_NE(again.log_text().indexOf("no work to do"), -1) << again.log_text().toStdString();
+
+    // One file changed: it alone is copied, and only what depends on it is rebuilt.
+    std::ofstream(source / "app" / "lathe_supervisor" / "main.cpp", std::ios::app)
+        << "// changed by the install test\n";
+    InstallDialog changed(paths_, request, {});
+    changed.start();
+    ASSERT_TRUE(wait_until([&] { return !changed.running(); }, 300000));
+    ASSERT_TRUE(changed.succeeded()) << changed.result_text().toStdString();
+    EXPECT_NE(changed.log_text().indexOf("source uploaded"), -1);
+    EXPECT_NE(changed.log_text().indexOf("source: 1 file(s) new or changed, 0 removed"), -1)
+        << changed.log_text().toStdString();
+    EXPECT_NE(changed.log_text().indexOf("[2/2] Linking CXX executable app/lathe-supervisor"), -1)
+        << changed.log_text().toStdString();
 }
 
 TEST_F(Hosts, InstallWithoutASourceTreeFailsNamingTheFolder) {

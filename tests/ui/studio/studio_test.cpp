@@ -14,6 +14,7 @@
 #include <QApplication>
 #include <QImage>
 #include <QLabel>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -33,6 +34,7 @@
 #include "ui/run_form/new_run_dialog.h"
 #include "ui/run_form/training_arguments_form.h"
 #include "ui/runs/checkpoint_browser.h"
+#include "ui/runs/runs_filter_proxy.h"
 #include "ui/runs/runs_table_model.h"
 #include "ui/runs/runs_view.h"
 #include "ui/studio/dashboard_panel.h"
@@ -252,6 +254,26 @@ TEST_F(Studio, AWindowWithAFinishedAndARunningRunRendersItsCharts) {
     EXPECT_EQ(window.hosts_view()->runs_table()->rowCount(), 2);
     const QImage hosts_shot = window.grab().toImage();
     ASSERT_TRUE(hosts_shot.save(QString::fromStdString((home_ / "hosts.png").string())));
+
+    // Both runs selected: the Config tab shows how the first differs from the second.
+    window.pages()->setCurrentIndex(0);
+    auto* selection = window.runs_view()->table()->selectionModel();
+    selection->clearSelection();
+    for (const auto& id : {finished, running}) {
+        const int row = row_of(window, QString::fromStdString(id));
+        selection->select(window.runs_view()->proxy()->mapFromSource(
+                              window.runs_view()->model()->index(row, 0)),
+                          QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    }
+    auto* config = qobject_cast<QPlainTextEdit*>(window.tabs()->widget(1));
+    ASSERT_NE(config, nullptr);
+    ASSERT_TRUE(wait_until([&] {
+        return config->toPlainText().contains("training_args.max_steps: 100000 -> 6");
+    })) << config->toPlainText().toStdString();
+    EXPECT_TRUE(config->toPlainText().startsWith(
+        QStringLiteral("Against %1 (the other selected run)").arg(QString::fromStdString(running))));
+    EXPECT_TRUE(config->toPlainText().contains("training_args.save_strategy: \"no\" -> "))
+        << config->toPlainText().toStdString();
 }
 
 }  // namespace
