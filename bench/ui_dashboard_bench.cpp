@@ -202,12 +202,14 @@ int main(int argc, char** argv) {
     gap_clock.start();
     qint64 last_tick_ns = gap_clock.nsecsElapsed();
     qint64 longest_gap_ns = 0;
+    std::vector<std::pair<qint64, qint64>> gaps;  // (gap, when), for where the worst ones fall
     int ticks = 0;
     QTimer tick;
     tick.setTimerType(Qt::PreciseTimer);
     QObject::connect(&tick, &QTimer::timeout, [&] {
         const qint64 now_ns = gap_clock.nsecsElapsed();
         longest_gap_ns = std::max(longest_gap_ns, now_ns - last_tick_ns);
+        gaps.emplace_back(now_ns - last_tick_ns, now_ns);
         last_tick_ns = now_ns;
         ++ticks;
         if (now_ns > 3'000'000'000LL) {
@@ -223,6 +225,13 @@ int main(int argc, char** argv) {
         "%d ticks of a 10 ms timer, longest gap %.1f ms (target < 50 ms)\n",
         static_cast<double>(gap_clock.elapsed()) / 1000.0, appended.load(), throttle.flush_count(),
         throttle.interval_ms(), ticks, static_cast<double>(longest_gap_ns) / 1e6);
+    std::sort(gaps.rbegin(), gaps.rend());
+    std::printf("  longest gaps:");
+    for (std::size_t i = 0; i < std::min<std::size_t>(5, gaps.size()); ++i) {
+        std::printf(" %.1f ms at %.2f s;", static_cast<double>(gaps[i].first) / 1e6,
+                    static_cast<double>(gaps[i].second) / 1e9);
+    }
+    std::printf("\n");
     std::printf("  of which: longest sink (append batch) %.2f ms, longest replot %.1f ms\n",
                 static_cast<double>(longest_sink_ns) / 1e6,
                 static_cast<double>(longest_replot_ns) / 1e6);
