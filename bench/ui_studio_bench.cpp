@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
     }
     QStandardPaths::setTestModeEnabled(true);  // no QSettings of a real user
     QApplication app(argc, argv);
-    const fs::path dir = fs::temp_directory_path() / ("lathe-bench-studio-" + std::to_string(::getpid()));
+    const fs::path dir =
+        fs::temp_directory_path() / ("lathe-bench-studio-" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir / "runs");
     core::run_manager::LathePaths paths;

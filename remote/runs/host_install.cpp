@@ -133,11 +133,9 @@ InstallResult install_on_host(ssh::Session& session, ssh::SftpClient& sftp, cons
     const std::string script =
         "set -o pipefail; { rm -rf " + q_stage + " && mkdir -p " + q_stage + " && tar -xzf " +
         ssh::shell_quote(remote_archive) + " -C " + q_stage + " && bash " + q_stage +
-        "/scripts/sync-tree.sh " + q_stage + " " + q_src + " && rm -rf " + q_stage +
-        " && find " + ssh::shell_quote(prefix + "/src") +
-        " -maxdepth 1 -name 'lathe-src-*.tar.gz' ! -name " +
-        ssh::shell_quote(remote_archive.substr(remote_archive.rfind('/') + 1)) +
-        " -delete && cd " +
+        "/scripts/sync-tree.sh " + q_stage + " " + q_src + " && rm -rf " + q_stage + " && find " +
+        ssh::shell_quote(prefix + "/src") + " -maxdepth 1 -name 'lathe-src-*.tar.gz' ! -name " +
+        ssh::shell_quote(remote_archive.substr(remote_archive.rfind('/') + 1)) + " -delete && cd " +
         q_src + " && LATHE_INSTALL_TARGETS=" + ssh::shell_quote(options.targets) +
         " bash scripts/install-node.sh " + ssh::shell_quote(prefix) + "; } 2>&1 | tee " +
         ssh::shell_quote(result.log_path);

@@ -255,6 +255,15 @@ void RegistryWatcher::requestRemove(const QString& run_id) {
     });
 }
 
+void RegistryWatcher::requestImport(const QString& folder) {
+    perform("import", QString(), [&](ActionResult& result) {
+        const auto run = manager_->import_hf_folder(folder.toStdString(), "");
+        result.new_run_id = QString::fromStdString(run.id);
+        result.message =
+            QStringLiteral("imported %1 as %2").arg(folder, QString::fromStdString(run.id));
+    });
+}
+
 void RegistryWatcher::requestResume(const QString& run_id, qint64 step) {
     perform("resume", run_id, [&](ActionResult& result) {
         RunManager::ChildOptions options;

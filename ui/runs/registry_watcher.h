@@ -59,6 +59,9 @@ class RegistryWatcher : public QObject {
     void requestKill(const QString& run_id);
     void requestRemove(const QString& run_id);
     void requestResume(const QString& run_id, qint64 step);
+    // Imports a Hugging Face Trainer output folder (RunManager::import_hf_folder): its
+    // checkpoints and log history become a run; new_run_id names it.
+    void requestImport(const QString& folder);
     void requestDeleteCheckpoint(const QString& run_id, const QString& path);
 
   signals:

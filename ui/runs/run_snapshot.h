@@ -71,7 +71,7 @@ struct LogChunk {
 
 // The outcome of an action the UI asked the worker for.
 struct ActionResult {
-    QString action;  // "stop", "save", "kill", "resume", "delete_checkpoint", "remove"
+    QString action;  // "stop", "save", "kill", "resume", "delete_checkpoint", "remove", "import"
     QString run_id;
     bool ok = false;
     QString message;     // the Error text when !ok; warnings or a summary otherwise

@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QCloseEvent>
 #include <QFile>
+#include <QFileDialog>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QSettings>
@@ -75,6 +76,19 @@ MainWindow::MainWindow(core::run_manager::LathePaths paths, QWidget* parent)
     toolbar->setObjectName(QStringLiteral("runs-toolbar"));
     QAction* new_run = toolbar->addAction(tr("New run..."));
     connect(new_run, &QAction::triggered, this, [this] { open_new_run_dialog(); });
+    QAction* open_folder = toolbar->addAction(tr("Open output folder..."));
+    open_folder->setToolTip(
+        tr("Import a Hugging Face Trainer output folder: its checkpoints and curves become a run"));
+    connect(open_folder, &QAction::triggered, this, [this] {
+        QSettings settings;
+        const QString folder = QFileDialog::getExistingDirectory(
+            this, tr("Trainer output folder (with checkpoint-N folders)"),
+            settings.value(QStringLiteral("folders/import")).toString());
+        if (folder.isEmpty())
+            return;
+        settings.setValue(QStringLiteral("folders/import"), folder);
+        import_folder(folder);
+    });
 
     // The registry watcher: runs list, checkpoints, logs, signals to runs.
     runs::WatcherOptions watcher_options;
@@ -86,6 +100,23 @@ MainWindow::MainWindow(core::run_manager::LathePaths paths, QWidget* parent)
     checkpoints_->attach(watcher);
     logs_->attach(watcher);
     connect(watcher, &runs::RegistryWatcher::runsUpdated, this, &MainWindow::on_snapshot);
+    connect(watcher, &runs::RegistryWatcher::actionFinished, this,
+            [this](const runs::ActionResult& result) {
+                if (result.action != QLatin1String("import"))
+                    return;
+                if (!result.ok) {
+                    // Window-modal but not blocking: the watcher's updates keep arriving.
+                    auto* box =
+                        new QMessageBox(QMessageBox::Warning, tr("Could not import the folder"),
+                                        result.message, QMessageBox::Ok, this);
+                    box->setAttribute(Qt::WA_DeleteOnClose);
+                    box->open();
+                    return;
+                }
+                statusBar()->showMessage(result.message, 10000);
+                pending_select_ = result.new_run_id;
+                tabs_->setCurrentWidget(checkpoints_);
+            });
     connect(watcher, &runs::RegistryWatcher::remoteProblems, this,
             [this](const QStringList& problems) {
                 statusBar()->showMessage(
@@ -246,9 +277,9 @@ void MainWindow::on_details(const RunDetails& d, quint64 generation) {
                    "\n\nrun.json:\n" + text;
         }
         if (!d.compare_diff.isEmpty()) {
-            text = tr("Against %1 (the other selected run), this run has:\n")
-                       .arg(d.compare_run_id) +
-                   d.compare_diff + "\n" + text;
+            text =
+                tr("Against %1 (the other selected run), this run has:\n").arg(d.compare_run_id) +
+                d.compare_diff + "\n" + text;
         }
         if (config_->toPlainText() != text)
             config_->setPlainText(text);
@@ -268,6 +299,11 @@ void MainWindow::show_host_usage() {
             text = hosts::usage_summary(row);
     }
     dashboard_->set_host_usage(dashboard_->runs().isEmpty() ? QString() : text);
+}
+
+void MainWindow::import_folder(const QString& folder) {
+    QMetaObject::invokeMethod(watcher_thread_->watcher(), "requestImport", Qt::QueuedConnection,
+                              Q_ARG(QString, folder));
 }
 
 hosts::InstallDialog* MainWindow::open_install_dialog(const QString& host) {

@@ -57,6 +57,9 @@ class MainWindow : public QMainWindow {
     QTabWidget* tabs() const { return tabs_; }
     QTabWidget* pages() const { return pages_; }
     hosts::HostsView* hosts_view() const { return hosts_view_; }
+    // Imports a Hugging Face Trainer output folder as a run and opens its checkpoints (the
+    // toolbar's "Open output folder..." asks for the folder first).
+    void import_folder(const QString& folder);
     // Starts "Install on host" for `host` (the button asks first); returns the progress dialog.
     hosts::InstallDialog* open_install_dialog(const QString& host);
     // Opens the New Run dialog (non-modal); returns it for tests.

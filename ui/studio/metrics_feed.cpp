@@ -108,9 +108,9 @@ void MetricsFeed::poll_run(const QString& qid) {
             if (const auto other = registry_->find_run(runs_.at(1).toStdString())) {
                 const auto diff = core::run_manager::run_config_diff(other->config, run->config);
                 for (auto it = diff.begin(); it != diff.end(); ++it) {
-                    *d.compare_diff += QString::fromStdString(
-                        it.key() + ": " + it.value().at("from").dump() + " -> " +
-                        it.value().at("to").dump() + "\n");
+                    *d.compare_diff +=
+                        QString::fromStdString(it.key() + ": " + it.value().at("from").dump() +
+                                               " -> " + it.value().at("to").dump() + "\n");
                 }
                 if (diff.empty())
                     *d.compare_diff = QStringLiteral("(the same run.json)\n");

@@ -371,7 +371,8 @@ TEST_F(Hosts, InstallOnHostBuildsThisSourceOnTheNodeAndInstallsIt) {
         "cd " + remote::ssh::shell_quote(LATHE_SOURCE_TREE) +
         " && if [ -e .git ]; then git ls-files -z --cached --others --exclude-standard |"
         " tar --null -T - --ignore-failed-read -cf -; else tar --exclude=./build* -cf - .; fi |"
-        " tar -xf - -C " + remote::ssh::shell_quote(source.string()));
+        " tar -xf - -C " +
+        remote::ssh::shell_quote(source.string()));
     ASSERT_EQ(copied.exit_code, 0) << copied.output;
     request.source_dir = QString::fromStdString(source.string());
     // Only the supervisor (no libtorch): the whole mechanism in a minute of build time. The
@@ -383,8 +384,8 @@ TEST_F(Hosts, InstallOnHostBuildsThisSourceOnTheNodeAndInstallsIt) {
     install.start();
     ASSERT_TRUE(wait_until([&] { return !install.running(); }, 900000))
         << install.phase().toStdString();
-    ASSERT_TRUE(install.succeeded())
-        << install.result_text().toStdString() << "\n" << install.log_text().toStdString();
+    ASSERT_TRUE(install.succeeded()) << install.result_text().toStdString() << "\n"
+                                     << install.log_text().toStdString();
     EXPECT_EQ(install.phase(), "installed");
     const fs::path installed = server_->dir() / "prefix" / "bin" / "lathe-supervisor";
     ASSERT_TRUE(fs::exists(installed));
@@ -401,8 +402,8 @@ TEST_F(Hosts, InstallOnHostBuildsThisSourceOnTheNodeAndInstallsIt) {
         const auto train = tests::run_command((bin / "lathe-train").string() + " --version");
         EXPECT_EQ(train.output.rfind("lathe-train 0.1.0", 0), 0u) << train.output;
         MonitorRig rig(paths_, {});
-        ASSERT_TRUE(wait_until(
-            [&] { return rig.row("node") && rig.row("node")->state == "ok"; }, 60000));
+        ASSERT_TRUE(
+            wait_until([&] { return rig.row("node") && rig.row("node")->state == "ok"; }, 60000));
         EXPECT_EQ(rig.row("node")->facts->worker_version.rfind("lathe-train 0.1.0", 0), 0u);
     } else {
         // The host keeps its commands: lathe-train was not part of this install.

@@ -14,6 +14,7 @@
 #include <QApplication>
 #include <QImage>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
@@ -207,6 +208,56 @@ TEST_F(Studio, ResumeFromTheCheckpointBrowserCreatesAChildThatContinues) {
     EXPECT_NE(done.parent_checkpoint.find("checkpoint-4"), std::string::npos);
 }
 
+TEST_F(Studio, AnOutputFolderOpenedFromTheWindowBecomesARunWithItsCheckpoints) {
+    // A Trainer output folder: the checkpoints of a finished run, copied elsewhere.
+    const std::string trained = start({{"max_steps", 8}});
+    ASSERT_TRUE(
+        wait_until([&] { return record(trained).status == core::registry::RunStatus::finished; }));
+    const fs::path folder = home_ / "hf-output";
+    fs::create_directories(folder);
+    {
+        core::run_manager::RunManager manager(paths_);
+        for (const auto& c : manager.registry().checkpoints(trained)) {
+            fs::copy(c.path, folder / fs::path(c.path).filename(), fs::copy_options::recursive);
+        }
+    }
+    MainWindow window(paths_);
+    window.show();
+    window.import_folder(QString::fromStdString(folder.string()));
+    QString imported;
+    ASSERT_TRUE(wait_until([&] {
+        const auto ids = window.runs_view()->selectedRunIds();
+        if (ids.size() == 1 && ids.front() != QString::fromStdString(trained))
+            imported = ids.front();
+        return !imported.isEmpty();
+    }));
+    EXPECT_EQ(window.tabs()->currentWidget(), window.checkpoints());
+    ASSERT_TRUE(wait_until([&] {
+        window.checkpoints()->selectStep(8);
+        return window.checkpoints()->currentRow() >= 0;
+    }));
+    EXPECT_EQ(record(imported.toStdString()).kind, "imported");
+    {
+        core::run_manager::RunManager manager(paths_);
+        EXPECT_EQ(manager.registry().checkpoints(imported.toStdString()).size(), 2u);
+    }
+    // The same folder again: refused with the registry's reason, nothing added.
+    window.import_folder(QString::fromStdString(folder.string()));
+    QMessageBox* refusal = nullptr;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            for (QWidget* w : QApplication::topLevelWidgets()) {
+                if (auto* box = qobject_cast<QMessageBox*>(w); box != nullptr && box->isVisible())
+                    refusal = box;
+            }
+            return refusal != nullptr;
+        },
+        20000));
+    EXPECT_NE(refusal->text().indexOf("imported"), -1) << refusal->text().toStdString();
+    refusal->close();
+    EXPECT_EQ(window.runs_view()->model()->rowCount(), 2);
+}
+
 TEST_F(Studio, AWindowWithAFinishedAndARunningRunRendersItsCharts) {
     const std::string finished = start({{"max_steps", 6}});
     ASSERT_TRUE(
@@ -261,17 +312,18 @@ TEST_F(Studio, AWindowWithAFinishedAndARunningRunRendersItsCharts) {
     selection->clearSelection();
     for (const auto& id : {finished, running}) {
         const int row = row_of(window, QString::fromStdString(id));
-        selection->select(window.runs_view()->proxy()->mapFromSource(
-                              window.runs_view()->model()->index(row, 0)),
-                          QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        selection->select(
+            window.runs_view()->proxy()->mapFromSource(window.runs_view()->model()->index(row, 0)),
+            QItemSelectionModel::Select | QItemSelectionModel::Rows);
     }
     auto* config = qobject_cast<QPlainTextEdit*>(window.tabs()->widget(1));
     ASSERT_NE(config, nullptr);
     ASSERT_TRUE(wait_until([&] {
         return config->toPlainText().contains("training_args.max_steps: 100000 -> 6");
     })) << config->toPlainText().toStdString();
-    EXPECT_TRUE(config->toPlainText().startsWith(
-        QStringLiteral("Against %1 (the other selected run)").arg(QString::fromStdString(running))));
+    EXPECT_TRUE(
+        config->toPlainText().startsWith(QStringLiteral("Against %1 (the other selected run)")
+                                             .arg(QString::fromStdString(running))));
     EXPECT_TRUE(config->toPlainText().contains("training_args.save_strategy: \"no\" -> "))
         << config->toPlainText().toStdString();
 }
