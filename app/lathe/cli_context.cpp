@@ -70,7 +70,8 @@ nlohmann::json run_to_json(const RunRecord& run) {
             {"global_step", run.global_step},
             {"max_steps", run.max_steps},
             {"last_loss", opt(run.last_loss)},
-            {"last_eval_loss", opt(run.last_eval_loss)}};
+            {"last_eval_loss", opt(run.last_eval_loss)},
+            {"best_eval_loss", opt(run.best_eval_loss)}};
 }
 
 nlohmann::json checkpoint_to_json(const core::registry::CheckpointRecord& c) {

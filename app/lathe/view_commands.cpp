@@ -54,13 +54,13 @@ int list_command(const CliContext& ctx, const ListCommand& cmd) {
         print_json(out);
         return kCliSuccess;
     }
-    Table table({"ID", "NAME", "STATUS", "STEP", "LOSS", "EVAL LOSS", "CREATED", "PARENT"});
+    Table table({"ID", "NAME", "STATUS", "STEP", "LOSS", "BEST EVAL", "CREATED", "PARENT"});
     for (const auto& run : runs) {
         table.add({run.id, run.name, status_text(run),
                    run.max_steps > 0
                        ? std::to_string(run.global_step) + "/" + std::to_string(run.max_steps)
                        : std::to_string(run.global_step),
-                   optional_number(run.last_loss), optional_number(run.last_eval_loss),
+                   optional_number(run.last_loss), optional_number(run.best_eval_loss),
                    format_time(run.created_at),
                    run.parent_run_id.empty() ? "-" : run.parent_run_id});
     }
@@ -111,7 +111,8 @@ int show_command(const CliContext& ctx, const std::string& key) {
     if (run.last_loss)
         std::cout << "loss       " << format_number(*run.last_loss) << "\n";
     if (run.last_eval_loss)
-        std::cout << "eval loss  " << format_number(*run.last_eval_loss) << "\n";
+        std::cout << "eval loss  " << format_number(*run.last_eval_loss) << " (best "
+                  << format_number(run.best_eval_loss.value_or(*run.last_eval_loss)) << ")\n";
     if (!run.parent_run_id.empty())
         std::cout << "parent     " << run.parent_run_id << " at " << run.parent_checkpoint << "\n";
     if (!run.fork_diff.is_null())

@@ -24,7 +24,7 @@ struct RunState {
     std::string failure_reason;
     std::int64_t global_step = 0;
     std::int64_t max_steps = 0;
-    std::optional<double> last_loss, last_eval_loss;
+    std::optional<double> last_loss, last_eval_loss, best_eval_loss;
     bool config_missing = false;
     std::optional<std::string> config;  // from run_started, when the run had none
     std::string host;
@@ -210,7 +210,8 @@ class Ingester {
     RunState load_state() {
         auto& stmt = db_.cached(
             "SELECT status, started_at, ended_at, failure_reason, global_step, max_steps, "
-            "last_loss, last_eval_loss, config = 'null', host FROM runs WHERE run_pk = ?1");
+            "last_loss, last_eval_loss, config = 'null', host, best_eval_loss FROM runs WHERE "
+            "run_pk = ?1");
         stmt.bind(1, run_);
         if (!stmt.step())
             throw Error("no run '" + run_id_ + "' in " + registry_.path());
@@ -225,6 +226,7 @@ class Ingester {
         s.last_eval_loss = stmt.optional_real(7);
         s.config_missing = stmt.int64(8) != 0;
         s.host = stmt.text(9);
+        s.best_eval_loss = stmt.optional_real(10);
         stmt.reset();
         return s;
     }
@@ -306,8 +308,11 @@ class Ingester {
             metrics_.add(metrics_.key_id(field.key), point);
             if (field.key == "loss")
                 state.last_loss = point.value;
-            else if (field.key == "eval_loss")
+            else if (field.key == "eval_loss") {
                 state.last_eval_loss = point.value;
+                state.best_eval_loss =
+                    std::min(state.best_eval_loss.value_or(point.value), point.value);
+            }
         }
         state.global_step = point.step;
     }
@@ -408,12 +413,12 @@ class Ingester {
         auto& stmt = db_.cached(
             "UPDATE runs SET status = ?2, started_at = ?3, ended_at = ?4, failure_reason = ?5, "
             "global_step = ?6, max_steps = ?7, last_loss = ?8, last_eval_loss = ?9, "
-            "config = coalesce(?10, config), "
+            "config = coalesce(?10, config), best_eval_loss = ?11, "
             "queue_position = CASE WHEN ?2 = 'queued' THEN queue_position END WHERE run_pk = ?1");
         stmt.bind(1, run_).bind(2, to_string(s.status)).bind(3, s.started_at);
         stmt.bind(4, s.ended_at).bind(5, s.failure_reason).bind(6, s.global_step);
         stmt.bind(7, s.max_steps).bind(8, s.last_loss).bind(9, s.last_eval_loss);
-        stmt.bind(10, s.config);
+        stmt.bind(10, s.config).bind(11, s.best_eval_loss);
         stmt.run();
     }
 

@@ -46,6 +46,7 @@ struct RunRecord {
     std::int64_t global_step = 0;
     std::int64_t max_steps = 0;
     std::optional<double> last_loss, last_eval_loss;
+    std::optional<double> best_eval_loss;  // the lowest eval_loss logged
 };
 
 struct MetricPoint {

@@ -128,9 +128,9 @@ void Registry::insert_run(const RunRecord& run) {
     auto& stmt = db_.cached(
         "INSERT INTO runs(id, name, status, target, host, run_dir, config, kind, created_at, "
         "started_at, ended_at, exit_code, failure_reason, pid, global_step, max_steps, last_loss, "
-        "last_eval_loss, notes, parent_run_id, parent_checkpoint, fork_diff, queue_position) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-        "?19, ?20, ?21, ?22, ?23)");
+        "last_eval_loss, notes, parent_run_id, parent_checkpoint, fork_diff, queue_position, "
+        "best_eval_loss) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+        "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)");
     stmt.bind(1, run.id).bind(2, run.name).bind(3, to_string(run.status)).bind(4, run.target);
     stmt.bind(5, run.host).bind(6, run.run_dir).bind(7, run.config.dump()).bind(8, run.kind);
     stmt.bind(9, run.created_at).bind(10, run.started_at).bind(11, run.ended_at);
@@ -140,6 +140,7 @@ void Registry::insert_run(const RunRecord& run) {
     stmt.bind(21, run.parent_checkpoint).bind(22, run.fork_diff.dump());
     if (queued)
         stmt.bind(23, position);
+    stmt.bind(24, run.best_eval_loss);
     stmt.run();
     const std::int64_t key = db_.last_insert_rowid();
     db_.cached("INSERT INTO ingestion(run) VALUES (?1)").bind(1, key).run();

@@ -113,6 +113,17 @@ void Registry::add_metric_points(const std::string& id, const std::string& key,
     MetricStore store(db_);
     std::vector<MetricPoint> sorted = points;  // merge_metric_points sorts in place
     merge_metric_points(db_, run, store.key_id(key), sorted);
+    if (key == "eval_loss" && !points.empty()) {
+        double best = points.front().value;
+        for (const auto& p : points)
+            best = std::min(best, p.value);
+        db_.cached(
+               "UPDATE runs SET best_eval_loss = min(coalesce(best_eval_loss, ?2), ?2) "
+               "WHERE run_pk = ?1")
+            .bind(1, run)
+            .bind(2, best)
+            .run();
+    }
     tx.commit();
 }
 

@@ -50,6 +50,7 @@ RunRecord read_run(const sqlite::Statement& row, bool with_config, const std::st
     if (diff != "null")
         run.fork_diff = parse_json(diff, run.id, "fork_diff", db_path);
     run.queue_position = row.optional_int64(22);
+    run.best_eval_loss = row.optional_real(24);
     const std::string tags = row.text(23);
     std::size_t start = 0;
     while (start < tags.size()) {

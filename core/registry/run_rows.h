@@ -16,7 +16,7 @@ inline constexpr const char* kRunSelect =
     "ended_at, exit_code, failure_reason, pid, global_step, max_steps, last_loss, last_eval_loss, "
     "notes, parent_run_id, parent_checkpoint, fork_diff, queue_position, "
     "(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM tags WHERE tags.run = runs.run_pk "
-    "ORDER BY tag)) FROM runs";
+    "ORDER BY tag)), best_eval_loss FROM runs";
 
 RunRecord read_run(const sqlite::Statement& row, bool with_config, const std::string& db_path);
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <vector>
@@ -35,6 +36,30 @@ void move_metrics_into_chunks(sqlite::Database& db) {
     if (!points.empty())
         flush();
     db.exec("DROP TABLE metrics");
+}
+
+// v6 adds runs.best_eval_loss: the lowest eval_loss of each run's series, read from the chunks.
+void fill_best_eval_loss(sqlite::Database& db) {
+    auto key = db.prepare("SELECT key_id FROM metric_keys WHERE name = 'eval_loss'");
+    if (!key.step())
+        return;  // no run ever logged an eval_loss
+    const std::int64_t key_id = key.int64(0);
+    auto runs = db.prepare("SELECT DISTINCT run FROM metric_chunks WHERE key = ?1");
+    runs.bind(1, key_id);
+    std::vector<std::int64_t> run_keys;
+    while (runs.step())
+        run_keys.push_back(runs.int64(0));
+    std::vector<MetricPoint> points;
+    for (const std::int64_t run : run_keys) {
+        points.clear();
+        read_metric_series(db, run, key_id, "run " + std::to_string(run), points);
+        std::optional<double> best;
+        for (const auto& p : points)
+            best = best ? std::min(*best, p.value) : p.value;
+        auto update = db.prepare("UPDATE runs SET best_eval_loss = ?2 WHERE run_pk = ?1");
+        update.bind(1, run).bind(2, best);
+        update.run();
+    }
 }
 
 struct Migration {
@@ -156,6 +181,9 @@ CREATE TABLE hosts (
     added_at REAL NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+        // v6: each run's lowest eval_loss, for the runs list (maintained by ingestion and the
+        // importers; filled here from the series already there).
+        {"ALTER TABLE runs ADD COLUMN best_eval_loss REAL;", fill_best_eval_loss},
     };
     return steps;
 }

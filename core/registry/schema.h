@@ -8,7 +8,7 @@
 namespace lathe::core::registry {
 
 // The schema version this Lathe writes (PRAGMA user_version); docs/registry.md has the history.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 // PRAGMA application_id of a Lathe registry: "LATH" in ASCII.
 inline constexpr std::int32_t kApplicationId = 0x4C415448;
 

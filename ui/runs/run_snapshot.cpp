@@ -19,10 +19,11 @@ std::optional<double> number_at(const nlohmann::json& metrics, const char* key) 
 
 bool RunRow::operator==(const RunRow& o) const {
     return std::tie(id, name, status, live, target, kind, failure_reason, parent_run_id, tags,
-                    global_step, max_steps, last_eval_loss, created_at, started_at, ended_at) ==
-           std::tie(o.id, o.name, o.status, o.live, o.target, o.kind, o.failure_reason,
-                    o.parent_run_id, o.tags, o.global_step, o.max_steps, o.last_eval_loss,
-                    o.created_at, o.started_at, o.ended_at);
+                    global_step, max_steps, last_eval_loss, best_eval_loss, created_at, started_at,
+                    ended_at) == std::tie(o.id, o.name, o.status, o.live, o.target, o.kind,
+                                          o.failure_reason, o.parent_run_id, o.tags, o.global_step,
+                                          o.max_steps, o.last_eval_loss, o.best_eval_loss,
+                                          o.created_at, o.started_at, o.ended_at);
 }
 
 bool CheckpointRow::operator==(const CheckpointRow& o) const {
@@ -46,6 +47,7 @@ RunRow to_run_row(const core::registry::RunRecord& run) {
     row.global_step = run.global_step;
     row.max_steps = run.max_steps;
     row.last_eval_loss = run.last_eval_loss;
+    row.best_eval_loss = run.best_eval_loss;
     row.created_at = run.created_at;
     row.started_at = run.started_at;
     row.ended_at = run.ended_at;

@@ -27,6 +27,7 @@ struct RunRow {
     qint64 global_step = 0;
     qint64 max_steps = 0;
     std::optional<double> last_eval_loss;
+    std::optional<double> best_eval_loss;
     double created_at = 0;
     std::optional<double> started_at, ended_at;
 

@@ -69,6 +69,8 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
         case Qt::ToolTipRole:
             if (index.column() == kStatus && !r.failure_reason.isEmpty())
                 return r.failure_reason;
+            if (index.column() == kEvalLoss && r.last_eval_loss)
+                return tr("last: %1").arg(*r.last_eval_loss, 0, 'f', 4);
             if (index.column() == kName)
                 return r.parent_run_id.isEmpty()
                            ? r.id
@@ -86,7 +88,7 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
                                            : static_cast<double>(r.global_step);
                 case kEvalLoss:
                     // Runs without an eval sort after every number.
-                    return r.last_eval_loss ? *r.last_eval_loss : 1e300;
+                    return r.best_eval_loss ? *r.best_eval_loss : 1e300;
                 case kStarted:
                     return r.started_at ? *r.started_at : r.created_at;
                 case kDuration:
@@ -107,7 +109,7 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
                         return QStringLiteral("%1/%2").arg(r.global_step).arg(r.max_steps);
                     return r.global_step > 0 ? QString::number(r.global_step) : QString();
                 case kEvalLoss:
-                    return r.last_eval_loss ? QString::number(*r.last_eval_loss, 'f', 4)
+                    return r.best_eval_loss ? QString::number(*r.best_eval_loss, 'f', 4)
                                             : QString();
                 case kStarted:
                     return r.started_at ? format_time(*r.started_at) : QString();
@@ -136,7 +138,7 @@ QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, in
         case kProgress:
             return tr("Progress");
         case kEvalLoss:
-            return tr("Eval loss");
+            return tr("Best eval loss");
         case kStarted:
             return tr("Started");
         case kDuration:

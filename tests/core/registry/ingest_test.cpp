@@ -80,6 +80,29 @@ std::string ingested_once(const std::string& text, std::size_t batch) {
     return snapshot(reg);
 }
 
+TEST(Ingest, BestEvalLossIsTheLowestEvenWhenItRisesAgain) {
+    auto s = setup("ingest-best-eval");
+    append_line(s.events, event_line(1, "run_started",
+                                     {{"config", {{"model", "tiny"}}},
+                                      {"max_steps", 30},
+                                      {"world_size", 1},
+                                      {"resumed_from", nullptr}}) +
+                              event_line(2, "eval", {{"eval_loss", 3.0}, {"step", 10}}) +
+                              event_line(3, "eval", {{"eval_loss", 2.0}, {"step", 20}}));
+    auto reg = Registry::open({s.db_path});
+    ingest_events(reg, "r1", s.events);
+    // A later pass, after the loss rose again: the best is kept across passes.
+    append_line(s.events, event_line(4, "eval", {{"eval_loss", 2.5}, {"step", 30}}));
+    ingest_events(reg, "r1", s.events);
+    EXPECT_DOUBLE_EQ(*reg.get_run("r1").last_eval_loss, 2.5);
+    EXPECT_DOUBLE_EQ(*reg.get_run("r1").best_eval_loss, 2.0);
+    EXPECT_DOUBLE_EQ(*reg.list_runs().front().best_eval_loss, 2.0);
+    // Importers add points directly: the best follows them too, and other keys leave it alone.
+    reg.add_metric_points("r1", "eval_loss", {{10, 40, std::nullopt, 1.0, 1.75}});
+    reg.add_metric_points("r1", "loss", {{11, 40, std::nullopt, 1.0, 0.5}});
+    EXPECT_DOUBLE_EQ(*reg.get_run("r1").best_eval_loss, 1.75);
+}
+
 TEST(Ingest, EveryEventTypeLandsWhereItBelongs) {
     auto s = setup("ingest-all");
     append_line(s.events, full_run_events(30));

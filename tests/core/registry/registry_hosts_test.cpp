@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "core/registry/metric_chunks.h"
 #include "core/registry/registry.h"
 #include "core/registry/schema.h"
 #include "core/registry/sqlite.h"
@@ -26,13 +27,36 @@ TEST(RegistryHosts, PutFindListRemove) {
     EXPECT_THROW(reg.put_host("", {}), Error);
 }
 
+TEST(RegistryOpen, Version5FileGainsEachRunsBestEvalLossFromItsSeries) {
+    const auto path = (tests::temp_dir("reg-v5") / "registry.sqlite3").string();
+    create_at_version(path, 5);
+    {
+        auto db = sqlite::Database::open(path, {});
+        db.exec(
+            "INSERT INTO runs(run_pk, id, status, created_at, last_eval_loss) VALUES "
+            "(1, 'evaluated', 'finished', 1, 2.5), (2, 'never', 'finished', 2, NULL)");
+        db.exec("INSERT INTO metric_keys(key_id, name) VALUES (1, 'loss'), (2, 'eval_loss')");
+        std::vector<MetricPoint> evals = {{1, 10, std::nullopt, 1.0, 3.0},
+                                          {2, 20, std::nullopt, 2.0, 2.0},
+                                          {3, 30, std::nullopt, 3.0, 2.5}};
+        std::vector<MetricPoint> losses = {{4, 30, std::nullopt, 3.0, 0.1}};
+        merge_metric_points(db, 1, 2, evals);
+        merge_metric_points(db, 1, 1, losses);
+    }
+    auto reg = Registry::open({path});
+    EXPECT_EQ(reg.schema_version(), kSchemaVersion);
+    EXPECT_DOUBLE_EQ(*reg.get_run("evaluated").best_eval_loss, 2.0);
+    EXPECT_FALSE(reg.get_run("never").best_eval_loss.has_value());
+    EXPECT_EQ(reg.metric_series("evaluated", "eval_loss").size(), 3u);
+}
+
 TEST(RegistryHosts, Version4FileGainsTheHostsTableAndKeepsItsRuns) {
     const auto path = (tests::temp_dir("reg-v4") / "registry.sqlite3").string();
     create_at_version(path, 4);
     sqlite::Database::open(path, {}).exec(
         "INSERT INTO runs(run_pk, id, status, created_at) VALUES (1, 'a', 'finished', 1)");
     auto reg = Registry::open({path});
-    EXPECT_EQ(reg.schema_version(), 5);
+    EXPECT_EQ(reg.schema_version(), kSchemaVersion);
     EXPECT_TRUE(reg.find_run("a").has_value());
     reg.put_host("n", {{"host", "n"}});
     EXPECT_EQ(reg.list_hosts().size(), 1u);

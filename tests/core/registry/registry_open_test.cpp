@@ -212,11 +212,12 @@ TEST(RegistryOpen, MigratesVersion3MetricRowsIntoChunks) {
 TEST(RegistryOpen, RefusesNewerSchema) {
     const auto path = (tests::temp_dir("reg-newer") / "registry.sqlite3").string();
     create_at_version(path, kSchemaVersion);
-    sqlite::Database::open(path, {}).exec("PRAGMA user_version = 7");
+    const int newer = kSchemaVersion + 1;
+    sqlite::Database::open(path, {}).exec("PRAGMA user_version = " + std::to_string(newer));
     EXPECT_EQ(error_of([&] { Registry::open({path}); }),
-              path +
-                  ": registry schema version 7 is newer than this Lathe (5); upgrade Lathe or use "
-                  "another --registry");
+              path + ": registry schema version " + std::to_string(newer) +
+                  " is newer than this Lathe (" + std::to_string(kSchemaVersion) +
+                  "); upgrade Lathe or use another --registry");
 }
 
 TEST(RegistryOpen, RefusesAnotherApplicationsDatabase) {

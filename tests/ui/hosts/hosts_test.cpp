@@ -27,7 +27,7 @@
 #include "remote/ssh/shell_quote.h"
 #include "tests/remote/support/sshd_server.h"
 #include "tests/test_support.h"
-#include "tests/ui/runs/qt_app.h"
+#include "tests/ui/runs/qt_app.h"  // wait_until
 #include "ui/hosts/host_editor_dialog.h"
 #include "ui/hosts/hosts_monitor.h"
 #include "ui/hosts/hosts_view.h"
@@ -39,6 +39,16 @@ namespace {
 
 namespace fs = std::filesystem;
 using tests::wait_until;
+
+// Never destroyed: a function-local static QApplication crashes in its destructor at exit once
+// widgets have received input devices (as these tests' dialogs do).
+QApplication& app() {
+    static int argc = 1;
+    static char name[] = "test_ui_hosts";
+    static char* argv[] = {name, nullptr};
+    static QApplication* instance = new QApplication(argc, argv);
+    return *instance;
+}
 
 std::string read_text(const fs::path& path) {
     std::ifstream in(path);
@@ -100,7 +110,7 @@ class MonitorRig {
 class Hosts : public ::testing::Test {
   protected:
     void SetUp() override {
-        tests::qt_app();
+        app();
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
         dir_ = tests::temp_dir(std::string("hosts-") + info->name());
         paths_.registry_path = (dir_ / "registry.sqlite3").string();
@@ -165,7 +175,7 @@ TEST(HostRows, UsageSummaryShowsEachGpuAndFreeMemory) {
 }
 
 TEST(HostEditor, NamesTheBadFieldAndSavesAValidHost) {
-    tests::qt_app();
+    app();
     HostEditorDialog dialog;
     auto* save = dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Save);
     EXPECT_FALSE(save->isEnabled());  // no name yet

@@ -147,12 +147,18 @@ TEST(RunsView, ProgressAndEvalLossColumns) {
     r.status = "running";
     r.global_step = 120;
     r.max_steps = 300;
-    r.last_eval_loss = 1.23456;
+    r.last_eval_loss = 1.5;
+    r.best_eval_loss = 1.23456;
     snapshot.runs = {r};
     model.setSnapshot(snapshot);
     EXPECT_EQ(model.index(0, RunsTableModel::kName).data().toString(), "p");  // no name: the id
     EXPECT_EQ(model.index(0, RunsTableModel::kProgress).data().toString(), "120/300");
+    // The best eval loss, the last one in its tooltip.
     EXPECT_EQ(model.index(0, RunsTableModel::kEvalLoss).data().toString(), "1.2346");
+    EXPECT_EQ(model.index(0, RunsTableModel::kEvalLoss).data(Qt::ToolTipRole).toString(),
+              "last: 1.5000");
+    EXPECT_EQ(model.headerData(RunsTableModel::kEvalLoss, Qt::Horizontal).toString(),
+              "Best eval loss");
     EXPECT_EQ(model.index(0, RunsTableModel::kStarted).data().toString(), "");
 }
 
