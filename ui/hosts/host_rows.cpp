@@ -60,6 +60,35 @@ QString usage_summary(const HostRow& row) {
     return text;
 }
 
+QString gpu_choice_summary(const HostRow& row) {
+    if (!row.facts) {
+        return QString();
+    }
+    if (row.facts->gpus.empty()) {
+        return QStringLiteral("no GPU (%1): CPU only")
+            .arg(QString::fromStdString(row.facts->gpu_error));
+    }
+    QStringList parts;
+    for (const auto& g : row.facts->gpus) {
+        QStringList notes;
+        if (g.memory_total_mib > 0 && g.memory_used_mib >= 0) {
+            notes << QStringLiteral("%1 GiB free")
+                         .arg((g.memory_total_mib - g.memory_used_mib) / 1024.0, 0, 'f', 1);
+        }
+        if (g.utilization_percent >= 0) {
+            notes << QStringLiteral("%1% busy").arg(g.utilization_percent);
+        }
+        parts << QStringLiteral("GPU %1 %2%3")
+                     .arg(g.index)
+                     .arg(QString::fromStdString(g.name),
+                          notes.isEmpty()
+                              ? QString()
+                              : QStringLiteral(" (") + notes.join(QStringLiteral(", ")) +
+                                    QStringLiteral(")"));
+    }
+    return parts.join(QStringLiteral("; "));
+}
+
 QString gpus_summary(const HostRow& row) {
     if (!row.facts) {
         return QStringLiteral("-");

@@ -57,6 +57,9 @@ QString host_of_run_target(const QString& target);
 // One line for a run's dashboard: the host's GPUs (utilisation, memory, temperature) and its
 // free memory, or why there are none; "" when the host was never probed.
 QString usage_summary(const HostRow& row);
+// For choosing GPUs in the New Run dialog: "GPU 0 NVIDIA H200 (101.2 GiB free, 87% busy); GPU 1
+// ...", "no GPU (nvidia-smi: not found): CPU only", or "" when the host was never probed.
+QString gpu_choice_summary(const HostRow& row);
 // "2 x NVIDIA H200, 45% busy" for the hosts table; "none" or "-" when unknown.
 QString gpus_summary(const HostRow& row);
 // "12.3 GiB".

@@ -6,6 +6,7 @@
 #include <QLineEdit>
 #include <QRegularExpression>
 #include <QSpinBox>
+#include <QVBoxLayout>
 
 namespace lathe::ui::run_form {
 
@@ -33,8 +34,17 @@ LaunchTargetPicker::LaunchTargetPicker(QWidget* parent) : QWidget(parent) {
     max_failures_->setRange(0, 100);
     max_failures_->setToolTip(tr("Restart from the latest checkpoint after a failure, this often"));
 
-    auto* row = new QHBoxLayout(this);
-    row->setContentsMargins(0, 0, 0, 0);
+    gpu_info_ = new QLabel(this);
+    gpu_info_->setObjectName(QStringLiteral("gpu-info"));
+    gpu_info_->setWordWrap(true);
+    gpu_info_->setStyleSheet(QStringLiteral("color: palette(mid)"));
+    gpu_info_->hide();
+
+    auto* column = new QVBoxLayout(this);
+    column->setContentsMargins(0, 0, 0, 0);
+    auto* row = new QHBoxLayout;
+    column->addLayout(row);
+    column->addWidget(gpu_info_);
     row->addWidget(host_, 2);
     row->addWidget(new QLabel(tr("processes"), this));
     row->addWidget(processes_);
@@ -44,11 +54,32 @@ LaunchTargetPicker::LaunchTargetPicker(QWidget* parent) : QWidget(parent) {
     row->addWidget(max_failures_);
 
     connect(host_, &QComboBox::currentTextChanged, this, &LaunchTargetPicker::changed);
+    connect(host_, &QComboBox::currentTextChanged, this, &LaunchTargetPicker::show_gpu_info);
     connect(processes_, qOverload<int>(&QSpinBox::valueChanged), this,
             &LaunchTargetPicker::changed);
     connect(gpus_, &QLineEdit::textChanged, this, &LaunchTargetPicker::changed);
     connect(max_failures_, qOverload<int>(&QSpinBox::valueChanged), this,
             &LaunchTargetPicker::changed);
+}
+
+void LaunchTargetPicker::set_known_hosts(const std::map<QString, QString>& gpu_lines) {
+    gpu_lines_ = gpu_lines;
+    for (const auto& [name, line] : gpu_lines_) {
+        if (name.compare(kThisMachine, Qt::CaseInsensitive) != 0 && host_->findText(name) < 0)
+            host_->addItem(name);
+    }
+    show_gpu_info();
+}
+
+void LaunchTargetPicker::show_gpu_info() {
+    QString host = host_->currentText().trimmed();
+    if (host.compare(kThisMachine, Qt::CaseInsensitive) == 0 || host.isEmpty())
+        host = kThisMachine.toLower();
+    host = host.section(',', 0, 0).trimmed();  // a multi-node run: its first node's GPUs
+    const auto it = gpu_lines_.find(host);
+    const QString text = it == gpu_lines_.end() ? QString() : it->second;
+    gpu_info_->setText(text);
+    gpu_info_->setVisible(!text.isEmpty());
 }
 
 LaunchTarget LaunchTargetPicker::choice() const {

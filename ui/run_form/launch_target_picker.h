@@ -1,9 +1,12 @@
 #pragma once
 
+#include <map>
+
 #include <QString>
 #include <QWidget>
 
 class QComboBox;
+class QLabel;
 class QLineEdit;
 class QSpinBox;
 
@@ -34,6 +37,12 @@ class LaunchTargetPicker : public QWidget {
     QSpinBox* processes_box() const { return processes_; }
     QLineEdit* gpus_edit() const { return gpus_; }
     QSpinBox* max_failures_box() const { return max_failures_; }
+    QLabel* gpu_info_label() const { return gpu_info_; }
+
+    // What the window knows of the machines (its hosts monitor): per host name ("this machine"
+    // for this one) a line on its GPUs and their free memory. The names join the host list, and
+    // the chosen host's line shows under the row to choose GPUs from.
+    void set_known_hosts(const std::map<QString, QString>& gpu_lines);
 
   signals:
     void changed();
@@ -43,6 +52,9 @@ class LaunchTargetPicker : public QWidget {
     QSpinBox* processes_ = nullptr;
     QLineEdit* gpus_ = nullptr;
     QSpinBox* max_failures_ = nullptr;
+    QLabel* gpu_info_ = nullptr;
+    std::map<QString, QString> gpu_lines_;
+    void show_gpu_info();
 };
 
 }  // namespace lathe::ui::run_form

@@ -290,6 +290,15 @@ void MainWindow::on_hosts(const hosts::HostsSnapshot& snapshot) {
     hosts_ = snapshot;
     hosts_view_->set_snapshot(snapshot);
     show_host_usage();
+    if (new_run_dialog_)
+        offer_hosts(new_run_dialog_);
+}
+
+void MainWindow::offer_hosts(run_form::NewRunDialog* dialog) const {
+    std::map<QString, QString> lines;
+    for (const auto& row : hosts_.hosts)
+        lines[row.name] = hosts::gpu_choice_summary(row);
+    dialog->target_picker()->set_known_hosts(lines);
 }
 
 void MainWindow::show_host_usage() {
@@ -352,6 +361,8 @@ void MainWindow::notify(const QString& title, const QString& message) {
 QWidget* MainWindow::open_new_run_dialog() {
     auto* dialog = new run_form::NewRunDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
+    new_run_dialog_ = dialog;
+    offer_hosts(dialog);
     connect(dialog, &run_form::NewRunDialog::launchRequested, this,
             [this, dialog](const nlohmann::json& run_json) {
                 const auto where = dialog->target_picker()->choice();

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include <QMainWindow>
+#include <QPointer>
 #include <QThread>
 
 #include "core/run_manager/lathe_paths.h"
@@ -17,6 +18,9 @@ class QTabWidget;
 
 namespace lathe::ui::dashboard {
 class ReplotThrottle;
+}
+namespace lathe::ui::run_form {
+class NewRunDialog;
 }
 namespace lathe::ui::hosts {
 class HostsMonitor;
@@ -88,6 +92,7 @@ class MainWindow : public QMainWindow {
     void stop_workers();
     void on_hosts(const hosts::HostsSnapshot& snapshot);
     void show_host_usage();
+    void offer_hosts(run_form::NewRunDialog* dialog) const;
 
     core::run_manager::LathePaths paths_;
     hosts::WindowPrompts* prompts_ = nullptr;
@@ -95,7 +100,8 @@ class MainWindow : public QMainWindow {
     QThread hosts_thread_;
     hosts::HostsMonitor* monitor_ = nullptr;
     hosts::HostsSnapshot hosts_;
-    QString dashboard_host_;  // the host of the run the dashboard shows
+    QPointer<run_form::NewRunDialog> new_run_dialog_;  // kept current with hosts_
+    QString dashboard_host_;                           // the host of the run the dashboard shows
     QThread feed_thread_;
     MetricsFeed* feed_ = nullptr;
     RunLauncher* launcher_ = nullptr;

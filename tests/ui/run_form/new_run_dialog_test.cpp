@@ -7,6 +7,7 @@
 #include <QTemporaryDir>
 
 #include <QComboBox>
+#include <QLabel>
 #include <QSpinBox>
 #include "core/run/run_config.h"
 #include "core/training_args/validate.h"
@@ -115,6 +116,26 @@ TEST_F(NewRunDialogTest, WherePicksHostsProcessesGpusAndRestarts) {
     where->host_box()->setEditText("This machine");
     EXPECT_TRUE(dialog.launch_button()->isEnabled()) << dialog.problem().toStdString();
     EXPECT_EQ(where->choice().target, "local");
+}
+
+TEST_F(NewRunDialogTest, KnownHostsJoinTheListAndShowTheirGpus) {
+    NewRunDialog dialog;
+    auto* where = dialog.target_picker();
+    EXPECT_TRUE(where->gpu_info_label()->isHidden());
+    where->set_known_hosts({{"this machine", "no GPU (nvidia-smi: not found): CPU only"},
+                            {"gpu1", "GPU 0 NVIDIA H200 (101.2 GiB free, 87% busy)"},
+                            {"gpu2", ""}});
+    EXPECT_GE(where->host_box()->findText("gpu1"), 0);
+    EXPECT_GE(where->host_box()->findText("gpu2"), 0);
+    EXPECT_EQ(where->host_box()->findText("this machine"), -1);  // "This machine" is there once
+    EXPECT_EQ(where->gpu_info_label()->text(), "no GPU (nvidia-smi: not found): CPU only");
+    where->host_box()->setCurrentText("gpu1");
+    EXPECT_EQ(where->gpu_info_label()->text(), "GPU 0 NVIDIA H200 (101.2 GiB free, 87% busy)");
+    EXPECT_FALSE(where->gpu_info_label()->isHidden());
+    where->host_box()->setEditText("gpu1,gpu2");  // a multi-node run: its first node's GPUs
+    EXPECT_EQ(where->gpu_info_label()->text(), "GPU 0 NVIDIA H200 (101.2 GiB free, 87% busy)");
+    where->host_box()->setEditText("gpu2");  // never probed: nothing to show
+    EXPECT_TRUE(where->gpu_info_label()->isHidden());
 }
 
 TEST_F(NewRunDialogTest, MismatchedBestModelStrategiesDisableLaunch) {

@@ -306,6 +306,14 @@ TEST_F(Studio, AWindowWithAFinishedAndARunningRunRendersItsCharts) {
     const QImage hosts_shot = window.grab().toImage();
     ASSERT_TRUE(hosts_shot.save(QString::fromStdString((home_ / "hosts.png").string())));
 
+    // The New Run dialog offers this machine's GPUs with their free memory.
+    auto* dialog = qobject_cast<run_form::NewRunDialog*>(window.open_new_run_dialog());
+    ASSERT_NE(dialog, nullptr);
+    EXPECT_TRUE(dialog->target_picker()->gpu_info_label()->text().startsWith(
+        "GPU 0 NVIDIA H200 (101.2 GiB free, 87% busy); GPU 1 NVIDIA H200 (139.9 GiB free"))
+        << dialog->target_picker()->gpu_info_label()->text().toStdString();
+    dialog->close();
+
     // Both runs selected: the Config tab shows how the first differs from the second.
     window.pages()->setCurrentIndex(0);
     auto* selection = window.runs_view()->table()->selectionModel();
