@@ -22,6 +22,21 @@ bool plotted(const std::string& key) {
 
 // The x value at `step` of a cumulative series (tokens seen), from the newest point at or
 // before it.
+// N of ".../checkpoint-N", the checkpoint a child run resumed from; nullopt for anything else.
+std::optional<std::int64_t> checkpoint_step(const std::string& path) {
+    const std::string name = std::filesystem::path(path).filename().string();
+    const std::string prefix = "checkpoint-";
+    if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size())
+        return std::nullopt;
+    std::int64_t step = 0;
+    for (char c : name.substr(prefix.size())) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        step = step * 10 + (c - '0');
+    }
+    return step;
+}
+
 double value_at_step(const std::vector<core::registry::MetricPoint>& series, std::int64_t step) {
     auto it = std::upper_bound(
         series.begin(), series.end(), step,
@@ -134,10 +149,32 @@ void MetricsFeed::poll_run(const QString& qid) {
         return;
     d.ingested_seq = progress.last_seq;
     const auto tokens = registry_->metric_series(id, "num_input_tokens_seen");
+    // A child shown with its parent starts at the parent's point at the checkpoint they share,
+    // so that the two curves read as one line that forks there.
+    std::int64_t join_step = -1;  // none
+    if (runs_.contains(QString::fromStdString(run->parent_run_id)))
+        join_step = checkpoint_step(run->parent_checkpoint).value_or(-1);
     std::vector<dashboard::LivePoint> batch;
     for (const auto& key : registry_->metric_keys(id)) {
         if (!plotted(key))
             continue;
+        if (join_step >= 0 && d.joined.insert(key).second) {
+            const auto parent = registry_->metric_series(run->parent_run_id, key);
+            const auto at = std::find_if(parent.rbegin(), parent.rend(),
+                                         [&](const auto& p) { return p.step <= join_step; });
+            if (at != parent.rend()) {
+                dashboard::LivePoint point;
+                point.run_id = id;
+                point.metric_key = key;
+                point.sample.step = at->step;
+                point.sample.epoch = at->epoch.value_or(0.0);
+                point.sample.tokens_seen = value_at_step(
+                    registry_->metric_series(run->parent_run_id, "num_input_tokens_seen"),
+                    at->step);
+                point.sample.value = at->value;
+                batch.push_back(std::move(point));
+            }
+        }
         std::int64_t& newest = d.seq[key];
         const std::int64_t delivered = newest;
         for (const auto& p : registry_->metric_series(id, key)) {

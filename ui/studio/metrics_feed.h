@@ -1,8 +1,9 @@
 #pragma once
 
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 
 #include <QObject>
@@ -51,6 +52,7 @@ class MetricsFeed : public QObject {
         std::int64_t ingested_seq = -1;           // ingestion progress seen last time
         std::map<std::string, std::int64_t> seq;  // per metric key: newest seq delivered
         std::optional<QString> compare_diff;      // computed once per follow()
+        std::set<std::string> joined;             // keys whose curve starts at the parent's point
     };
     void poll_run(const QString& id);
 

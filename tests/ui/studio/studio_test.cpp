@@ -206,6 +206,40 @@ TEST_F(Studio, ResumeFromTheCheckpointBrowserCreatesAChildThatContinues) {
     const auto done = record(child);
     EXPECT_EQ(done.global_step, 8);
     EXPECT_NE(done.parent_checkpoint.find("checkpoint-4"), std::string::npos);
+
+    // Parent and child compared: the child's curve starts at the parent's point at step 4.
+    auto* selection = window.runs_view()->table()->selectionModel();
+    selection->clearSelection();
+    for (const auto& id : {parent, child}) {
+        ASSERT_TRUE(wait_until([&] { return row_of(window, QString::fromStdString(id)) >= 0; }));
+        selection->select(
+            window.runs_view()->proxy()->mapFromSource(
+                window.runs_view()->model()->index(row_of(window, QString::fromStdString(id)), 0)),
+            QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    }
+    double parent_at_4 = 0.0;
+    {
+        core::run_manager::RunManager manager(paths_);
+        for (const auto& p : manager.registry().metric_series(parent, "loss")) {
+            if (p.step == 4)
+                parent_at_4 = p.value;
+        }
+    }
+    ASSERT_TRUE(wait_until([&] {
+        auto* loss = window.dashboard()->chart("loss");
+        if (loss == nullptr)
+            return false;
+        for (const auto& v : loss->hover_at(4.0)) {
+            if (v.run_id == QString::fromStdString(child))
+                return v.step == 4;
+        }
+        return false;
+    }));
+    for (const auto& v : window.dashboard()->chart("loss")->hover_at(4.0)) {
+        if (v.run_id == QString::fromStdString(child)) {
+            EXPECT_DOUBLE_EQ(v.value, parent_at_4);
+        }
+    }
 }
 
 TEST_F(Studio, AnOutputFolderOpenedFromTheWindowBecomesARunWithItsCheckpoints) {
