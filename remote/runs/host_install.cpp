@@ -101,14 +101,26 @@ InstallResult install_on_host(ssh::Session& session, ssh::SftpClient& sftp, cons
         throw core::Error(what + ": targets '" + options.targets +
                           "': give build target names separated by spaces");
     }
-    auto say = [&](const std::string& line) { return !on_line || on_line(line); };
+    // Each step reports its start; a caller that answers false has cancelled.
+    auto say = [&](const std::string& line) {
+        if (on_line && !on_line(line)) {
+            throw core::Error(what + ": cancelled");
+        }
+    };
 
     say("@@lathe phase pack");
-    const fs::path tmp = fs::temp_directory_path() /
-                         ("lathe-install-" + std::to_string(::getpid()) + "-" + host.name);
-    fs::create_directories(tmp);
+    // The archive's folder goes whatever happens (a failed pack or upload included).
+    struct TempDir {
+        fs::path path;
+        ~TempDir() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    } tmp{fs::temp_directory_path() /
+          ("lathe-install-" + std::to_string(::getpid()) + "-" + host.name)};
+    fs::create_directories(tmp.path);
     const std::string archive =
-        pack_source(options.source_dir, (tmp / "lathe-src.tar.gz").string());
+        pack_source(options.source_dir, (tmp.path / "lathe-src.tar.gz").string());
     const std::string sha = core::util::sha256_file_hex(archive);
     say("source packed: " + std::to_string(fs::file_size(archive)) + " bytes, sha256 " + sha);
 
@@ -121,7 +133,6 @@ InstallResult install_on_host(ssh::Session& session, ssh::SftpClient& sftp, cons
     const std::string remote_archive = prefix + "/src/lathe-src-" + sha.substr(0, 16) + ".tar.gz";
     sftp.mkdir_p(prefix + "/src");
     const auto sent = ssh::upload_if_changed(sftp, archive, remote_archive);
-    fs::remove_all(tmp);
     say(sent.bytes_sent == 0 ? "the node already has this source" : "source uploaded");
 
     InstallResult result;
@@ -162,7 +173,9 @@ InstallResult install_on_host(ssh::Session& session, ssh::SftpClient& sftp, cons
     result.version = ssh::last_line(
         session.run_checked(ssh::shell_quote(result.bin_dir + "/" + first_target) + " --version",
                             what + ": the installed " + first_target + " --version"));
-    say("installed: " + result.version);
+    if (on_line) {
+        on_line("installed: " + result.version);  // done: a late cancel changes nothing now
+    }
     return result;
 }
 
