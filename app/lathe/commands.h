@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/lathe/cli_context.h"
+#include "remote/runs/host_install.h"
 
 namespace lathe::app {
 
@@ -82,9 +83,7 @@ int hosts_remove_command(const CliContext& ctx, const std::string& name);
 int hosts_test_command(const CliContext& ctx, const std::string& name);
 struct HostInstallCommand {
     std::string name;
-    std::string prefix = ".lathe";
-    std::string source_dir;  // empty: remote::runs::default_source_dir()
-    std::string targets = "lathe-train lathe-supervisor";
+    remote::runs::InstallOptions options;
 };
 // "Install on host": uploads the source, runs the set-up and a headless build on the node, and
 // points the host's worker and supervisor at the result (remote/runs/host_install.h).

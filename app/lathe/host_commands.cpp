@@ -149,16 +149,11 @@ int hosts_test_command(const CliContext& ctx, const std::string& name) {
 int hosts_install_command(const CliContext& ctx, const HostInstallCommand& cmd) {
     auto manager = open_manager(ctx, false);
     const RemoteHost host = remote::runs::find_remote_host(manager.registry(), cmd.name);
-    remote::runs::InstallOptions options;
-    options.source_dir =
-        cmd.source_dir.empty() ? remote::runs::default_source_dir() : cmd.source_dir;
-    options.prefix = cmd.prefix;
-    options.targets = cmd.targets;
     remote::runs::InstallResult installed;
     try {
         auto& connection = session_pool().get(host);
         installed = remote::runs::install_on_host(*connection.session, *connection.sftp, host,
-                                                  options, [](const std::string& line) {
+                                                  cmd.options, [](const std::string& line) {
                                                       if (!line.empty())
                                                           std::cerr << line << "\n";
                                                       return true;
@@ -166,10 +161,9 @@ int hosts_install_command(const CliContext& ctx, const HostInstallCommand& cmd) 
     } catch (const core::Error& e) {
         throw CliError(kCliFailure, e.what());
     }
-    if (options.targets.find("lathe-train") != std::string::npos) {
-        const auto updated = remote::runs::with_installed_commands(host, installed);
-        manager.registry().put_host(host.name, remote::runs::to_json(updated));
-        std::cerr << "lathe: host " << host.name << " now runs " << updated.worker_command << "\n";
+    if (const auto updated =
+            remote::runs::record_install(manager.registry(), host, cmd.options, installed)) {
+        std::cerr << "lathe: host " << host.name << " now runs " << updated->worker_command << "\n";
     }
     if (ctx.json) {
         print_json({{"version", installed.version},

@@ -328,12 +328,12 @@ int main(int argc, char** argv) {
     auto* hosts_install = hosts->add_subcommand(
         "install", "Build and install lathe-train and lathe-supervisor on a Debian/Ubuntu host");
     hosts_install->add_option("name", host_install.name, "The host")->required();
-    hosts_install->add_option("--prefix", host_install.prefix,
+    hosts_install->add_option("--prefix", host_install.options.prefix,
                               "Install into PREFIX/bin on the host (default: ~/.lathe)");
-    hosts_install->add_option("--source", host_install.source_dir,
+    hosts_install->add_option("--source", host_install.options.source_dir,
                               "Lathe source tree to upload (default: the one lathe was built "
                               "from, or $LATHE_SOURCE_DIR)");
-    hosts_install->add_option("--targets", host_install.targets,
+    hosts_install->add_option("--targets", host_install.options.targets,
                               "Build targets (default: \"lathe-train lathe-supervisor\")");
 
     auto* queue = app.add_subcommand("queue", "The queue of runs waiting for their target");

@@ -24,17 +24,6 @@ bool all_digits(const std::string& s) {
            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// The step of "checkpoint-<digits>"; nullopt for any other name (or a step too large for int64).
-std::optional<std::int64_t> checkpoint_step(const std::string& name) {
-    const std::string prefix = kPrefix;
-    if (name.compare(0, prefix.size(), prefix) != 0)
-        return std::nullopt;
-    const std::string digits = name.substr(prefix.size());
-    if (!all_digits(digits) || digits.size() > 18)
-        return std::nullopt;
-    return std::stoll(digits);
-}
-
 std::string pid_suffix() {
     return "-" + std::to_string(::getpid());
 }
@@ -112,6 +101,16 @@ std::optional<StagingName> parse_staging_name(const std::string& name) {
 }
 
 }  // namespace
+
+std::optional<std::int64_t> checkpoint_step(const std::string& name) {
+    const std::string prefix = kPrefix;
+    if (name.compare(0, prefix.size(), prefix) != 0)
+        return std::nullopt;
+    const std::string digits = name.substr(prefix.size());
+    if (!all_digits(digits) || digits.size() > 18)
+        return std::nullopt;
+    return std::stoll(digits);
+}
 
 std::string checkpoint_dir_name(std::int64_t step) {
     return kPrefix + std::to_string(step);

@@ -10,6 +10,9 @@
 namespace lathe::core::checkpoints {
 
 std::string checkpoint_dir_name(std::int64_t step);  // "checkpoint-<step>"
+// The step of a folder named "checkpoint-<digits>"; nullopt for any other name (or a step too
+// large for int64).
+std::optional<std::int64_t> checkpoint_step(const std::string& name);
 
 // Complete checkpoints only: folders named checkpoint-<digits> that hold trainer_state.json
 // (Transformers writes it last; Lathe's folders also appear only by an atomic rename), so that a

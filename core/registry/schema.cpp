@@ -50,13 +50,13 @@ void fill_best_eval_loss(sqlite::Database& db) {
     while (runs.step())
         run_keys.push_back(runs.int64(0));
     std::vector<MetricPoint> points;
+    auto update = db.prepare("UPDATE runs SET best_eval_loss = ?2 WHERE run_pk = ?1");
     for (const std::int64_t run : run_keys) {
         points.clear();
         read_metric_series(db, run, key_id, "run " + std::to_string(run), points);
         std::optional<double> best;
         for (const auto& p : points)
             best = best ? std::min(*best, p.value) : p.value;
-        auto update = db.prepare("UPDATE runs SET best_eval_loss = ?2 WHERE run_pk = ?1");
         update.bind(1, run).bind(2, best);
         update.run();
     }

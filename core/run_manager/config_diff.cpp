@@ -2,6 +2,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 using nlohmann::json;
 
@@ -41,19 +42,15 @@ json run_config_diff(const json& before, const json& after) {
     }
     json diff = json::object();
     for (const auto& pointer : pointers) {
+        // The pointer's reference tokens, unescaped by the library, joined with ".".
+        std::vector<std::string> tokens;
+        for (json::json_pointer p(pointer); !p.empty(); p.pop_back())
+            tokens.insert(tokens.begin(), p.back());
         std::string path;
         bool ignored = false;
-        for (std::size_t start = 1; start <= pointer.size();) {
-            const std::size_t end = std::min(pointer.find('/', start), pointer.size());
-            std::string token = pointer.substr(start, end - start);
-            // Unescape JSON pointer tokens: ~1 is '/', ~0 is '~'.
-            for (std::size_t p = 0; (p = token.find("~1", p)) != std::string::npos; ++p)
-                token.replace(p, 2, "/");
-            for (std::size_t p = 0; (p = token.find("~0", p)) != std::string::npos; ++p)
-                token.replace(p, 2, "~");
+        for (const auto& token : tokens) {
             ignored = ignored || kIgnored.count(token) != 0;
             path += (path.empty() ? "" : ".") + token;
-            start = end + 1;
         }
         const json from = a.contains(pointer) ? a.at(pointer) : json();
         const json to = b.contains(pointer) ? b.at(pointer) : json();

@@ -2,9 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
+#include <vector>
 
+#include "core/registry/registry.h"
 #include "core/util/error.h"
 #include "core/util/sha256.h"
 #include "remote/runs/local_command.h"
@@ -71,6 +75,15 @@ std::string pack_source(const std::string& source_dir, const std::string& archiv
     return archive;
 }
 
+std::vector<std::string> target_names(const std::string& targets) {
+    std::istringstream in(targets);
+    std::vector<std::string> names;
+    for (std::string name; in >> name;) {
+        names.push_back(name);
+    }
+    return names;
+}
+
 }  // namespace
 
 std::string default_source_dir() {
@@ -89,15 +102,17 @@ InstallResult install_on_host(ssh::Session& session, ssh::SftpClient& sftp, cons
                               const InstallOptions& options,
                               const std::function<bool(const std::string& line)>& on_line) {
     const std::string what = "install on host " + host.name;
-    if (options.source_dir.empty() ||
-        !fs::exists(fs::path(options.source_dir) / "scripts" / "install-node.sh")) {
-        throw core::Error(what + ": no Lathe source tree at '" + options.source_dir +
+    const std::string source_dir =
+        options.source_dir.empty() ? default_source_dir() : options.source_dir;
+    if (source_dir.empty() || !fs::exists(fs::path(source_dir) / "scripts" / "install-node.sh")) {
+        throw core::Error(what + ": no Lathe source tree at '" + source_dir +
                           "' (it needs scripts/install-node.sh); set LATHE_SOURCE_DIR");
     }
-    if (options.targets.find_first_not_of(
+    const std::vector<std::string> targets = target_names(options.targets);
+    if (targets.empty() ||
+        options.targets.find_first_not_of(
             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_ ") !=
-            std::string::npos ||
-        options.targets.find_first_not_of(' ') == std::string::npos) {
+            std::string::npos) {
         throw core::Error(what + ": targets '" + options.targets +
                           "': give build target names separated by spaces");
     }
@@ -119,8 +134,7 @@ InstallResult install_on_host(ssh::Session& session, ssh::SftpClient& sftp, cons
     } tmp{fs::temp_directory_path() /
           ("lathe-install-" + std::to_string(::getpid()) + "-" + host.name)};
     fs::create_directories(tmp.path);
-    const std::string archive =
-        pack_source(options.source_dir, (tmp.path / "lathe-src.tar.gz").string());
+    const std::string archive = pack_source(source_dir, (tmp.path / "lathe-src.tar.gz").string());
     const std::string sha = core::util::sha256_file_hex(archive);
     say("source packed: " + std::to_string(fs::file_size(archive)) + " bytes, sha256 " + sha);
 
@@ -166,22 +180,26 @@ InstallResult install_on_host(ssh::Session& session, ssh::SftpClient& sftp, cons
     }
 
     say("@@lathe phase check");
-    const std::string first_target =
-        options.targets.substr(options.targets.find_first_not_of(' '),
-                               options.targets.find(' ', options.targets.find_first_not_of(' ')) -
-                                   options.targets.find_first_not_of(' '));
+    const std::string& first = targets.front();
     result.version = ssh::last_line(
-        session.run_checked(ssh::shell_quote(result.bin_dir + "/" + first_target) + " --version",
-                            what + ": the installed " + first_target + " --version"));
+        session.run_checked(ssh::shell_quote(result.bin_dir + "/" + first) + " --version",
+                            what + ": the installed " + first + " --version"));
     if (on_line) {
         on_line("installed: " + result.version);  // done: a late cancel changes nothing now
     }
     return result;
 }
 
-RemoteHost with_installed_commands(RemoteHost host, const InstallResult& installed) {
+std::optional<RemoteHost> record_install(core::registry::Registry& registry, RemoteHost host,
+                                         const InstallOptions& options,
+                                         const InstallResult& installed) {
+    const auto targets = target_names(options.targets);
+    if (std::find(targets.begin(), targets.end(), "lathe-train") == targets.end()) {
+        return std::nullopt;
+    }
     host.worker_command = ssh::shell_quote(installed.bin_dir + "/lathe-train");
     host.supervisor_command = ssh::shell_quote(installed.bin_dir + "/lathe-supervisor");
+    registry.put_host(host.name, to_json(host));
     return host;
 }
 

@@ -1,10 +1,14 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "remote/runs/remote_host.h"
 
+namespace lathe::core::registry {
+class Registry;
+}
 namespace lathe::remote::ssh {
 class Session;
 class SftpClient;
@@ -13,7 +17,8 @@ class SftpClient;
 namespace lathe::remote::runs {
 
 struct InstallOptions {
-    // A Lathe source tree on this machine (its CMakeLists.txt and scripts/install-node.sh).
+    // A Lathe source tree on this machine (its CMakeLists.txt and scripts/install-node.sh);
+    // empty: default_source_dir().
     std::string source_dir;
     // Where lathe-train and lathe-supervisor go on the node (PREFIX/bin); relative paths start
     // in the remote home.
@@ -33,18 +38,22 @@ struct InstallResult {
 // "Install on host" for a Debian/Ubuntu node: packs `options.source_dir` (no build folders,
 // no .git), uploads it unless the same archive is there (size and SHA-256), unpacks it and syncs
 // the changed files into `<prefix>/src/lathe` (scripts/sync-tree.sh: the build folder there is
-// kept, so a second install rebuilds only what changed), and runs scripts/install-node.sh: the set-up
-// (scripts/setup.sh --headless: apt-get, through `sudo -n` when not root) and a headless build of
-// `targets` installed into PREFIX/bin. Every line of output reaches `on_line` as it arrives
-// (the script marks phases with "@@lathe phase NAME"), and "" at least every 100 ms while the
-// node is silent; `on_line` returning false stops waiting (the build may go on on the node).
+// kept, so a second install rebuilds only what changed), and runs scripts/install-node.sh: the
+// set-up (scripts/setup.sh --headless: apt-get, through `sudo -n` when not root) and a headless
+// build of `targets` installed into PREFIX/bin. Every line of output reaches `on_line` as it
+// arrives (the script marks phases with "@@lathe phase NAME"), and "" at least every 100 ms while
+// the node is silent; `on_line` returning false stops waiting (the build may go on on the node).
 // Throws core::Error / SshError naming the host and the failing step, with the log's last line.
 InstallResult install_on_host(ssh::Session& session, ssh::SftpClient& sftp, const RemoteHost& host,
                               const InstallOptions& options,
                               const std::function<bool(const std::string& line)>& on_line);
 
-// The host with its worker and supervisor commands pointing at an install's bin_dir.
-RemoteHost with_installed_commands(RemoteHost host, const InstallResult& installed);
+// After an install that built lathe-train: saves `host` in the registry with its worker and
+// supervisor commands pointing at the install's bin_dir (a ~/.ssh/config alias becomes an added
+// host) and returns it; nullopt (nothing saved) when lathe-train was not among the targets.
+std::optional<RemoteHost> record_install(core::registry::Registry& registry, RemoteHost host,
+                                         const InstallOptions& options,
+                                         const InstallResult& installed);
 
 // Where this build's source is: $LATHE_SOURCE_DIR, else the tree it was built from when that
 // still has a CMakeLists.txt; "" when neither.

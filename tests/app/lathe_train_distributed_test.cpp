@@ -221,6 +221,13 @@ pid_t start_two_ranks(const fs::path& config, const fs::path& run_dir) {
 }
 
 // Waits (up to 2 minutes) until the run has logged `n` steps.
+// Two ranks that train until a signal stops them (no evaluation, no checkpoints), in dir/run.
+pid_t start_endless_two_ranks(const fs::path& dir) {
+    const auto config = write_config(
+        dir, "run", {{"max_steps", 100000}, {"eval_strategy", "no"}, {"save_strategy", "no"}});
+    return start_two_ranks(config, dir / "run");
+}
+
 bool wait_for_logs(const fs::path& run_dir, std::size_t n) {
     const auto give_up = Clock::now() + std::chrono::seconds(120);
     auto logged = [&] {
@@ -243,10 +250,8 @@ bool process_exists(pid_t pid) {
 
 TEST(LatheTrainDistributed, AKilledRankTakesTheJobDownAndIsNamed) {
     const auto dir = tests::temp_dir("dp-kill");
-    const auto config = write_config(
-        dir, "run", {{"max_steps", 100000}, {"eval_strategy", "no"}, {"save_strategy", "no"}});
     const auto run_dir = dir / "run";
-    const pid_t agent = start_two_ranks(config, run_dir);
+    const pid_t agent = start_endless_two_ranks(dir);
     ASSERT_GT(agent, 0);
     // Wait for training to be under way on both ranks.
     ASSERT_TRUE(wait_for_logs(run_dir, 3));
@@ -281,10 +286,8 @@ TEST(LatheTrainDistributed, AKilledRankTakesTheJobDownAndIsNamed) {
 // signal that reaches the ranks at different moments.
 void expect_stop_saves_on_every_rank(bool to_agent) {
     const auto dir = tests::temp_dir(to_agent ? "dp-stop-agent" : "dp-stop-rank");
-    const auto config = write_config(
-        dir, "run", {{"max_steps", 100000}, {"eval_strategy", "no"}, {"save_strategy", "no"}});
     const auto run_dir = dir / "run";
-    const pid_t agent = start_two_ranks(config, run_dir);
+    const pid_t agent = start_endless_two_ranks(dir);
     ASSERT_GT(agent, 0);
     ASSERT_TRUE(wait_for_logs(run_dir, 2));
     // Sent to rank 1 alone, the ranks must still agree to stop at the same step.

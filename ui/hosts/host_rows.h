@@ -17,6 +17,7 @@ struct HostRunRow {
     QString id;
     QString name;
     QString status;
+    bool live = false;  // starting or running (core::registry::is_live)
 };
 
 struct HostRow {

@@ -32,7 +32,7 @@ void HostsMonitor::start() {
     }
     pool_ = std::make_unique<remote::runs::SessionPool>(prompts_);
     timer_ = new QTimer(this);
-    connect(timer_, &QTimer::timeout, this, &HostsMonitor::refresh);
+    connect(timer_, &QTimer::timeout, this, [this] { pass(false); });
     timer_->start(std::max(200, options_.interval_ms / 5));  // probes are due per host
     refresh();
 }
@@ -89,13 +89,11 @@ HostsSnapshot HostsMonitor::list() {
                 it = std::prev(snapshot.hosts.end());
             }
             it->runs.push_back({QString::fromStdString(run.id), QString::fromStdString(run.name),
-                                QString::fromStdString(core::registry::to_string(run.status))});
+                                QString::fromStdString(core::registry::to_string(run.status)),
+                                core::registry::is_live(run.status)});
         }
     } catch (const std::exception& e) {
         snapshot.error = QString::fromStdString(e.what());
-    }
-    for (auto& row : snapshot.hosts) {
-        fill(row);
     }
     return snapshot;
 }
@@ -155,16 +153,26 @@ bool HostsMonitor::probe(HostRow& row, bool force_worker) {
 }
 
 void HostsMonitor::refresh() {
+    pass(true);
+}
+
+void HostsMonitor::pass(bool relist) {
     if (!pool_) {
         return;
     }
-    HostsSnapshot snapshot = list();
     const auto now = Clock::now();
+    if (relist || now - listed_at_ >= std::chrono::milliseconds(options_.interval_ms)) {
+        listed_ = list();
+        listed_at_ = now;
+    }
+    HostsSnapshot snapshot = listed_;
+    for (auto& row : snapshot.hosts) {
+        fill(row);
+    }
     bool probed_any = false;
     for (auto& row : snapshot.hosts) {
-        const bool live = std::any_of(row.runs.begin(), row.runs.end(), [](const HostRunRow& r) {
-            return r.status == QLatin1String("running") || r.status == QLatin1String("starting");
-        });
+        const bool live = std::any_of(row.runs.begin(), row.runs.end(),
+                                      [](const HostRunRow& r) { return r.live; });
         const bool wanted = (row.this_machine && options_.probe_this_machine) || row.added ||
                             live || watched_.count(row.name) != 0 || tested_.count(row.name) != 0;
         auto it = probed_.find(row.name);
@@ -197,6 +205,9 @@ void HostsMonitor::testHost(const QString& name) {
     tested_.insert(name);
     probed_.erase(name);  // due now, whatever the backoff said
     HostsSnapshot snapshot = list();
+    for (auto& row : snapshot.hosts) {
+        fill(row);
+    }
     for (auto& row : snapshot.hosts) {
         if (row.name == name) {
             const bool ok = probe(row, true);

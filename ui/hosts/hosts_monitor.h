@@ -55,7 +55,7 @@ class HostsMonitor : public QObject {
     // Opens the registry in the calling (worker) thread and starts the timer.
     void start();
     void shutdown();
-    // Lists and probes what is due now.
+    // Lists the hosts and their runs again and probes what is due now.
     void refresh();
     // Hosts probed as long as they are watched (the runs the dashboard shows).
     void watchHosts(const QStringList& names);
@@ -79,7 +79,12 @@ class HostsMonitor : public QObject {
         std::chrono::milliseconds backoff{0};
         std::chrono::steady_clock::time_point worker_checked_at{};
     };
+    // The hosts and their runs from the registry and ~/.ssh/config, without facts.
     HostsSnapshot list();
+    // Probes what is due; lists again first when `relist` or the listing is older than the
+    // probe interval (the timer ticks more often than that so that each host is probed on time,
+    // but the registry and ~/.ssh/config need not be read at every tick).
+    void pass(bool relist);
     // Probes `row`'s host now; true when it answered.
     // The worker's --version is asked on the first probe, on tests and every
     // worker_interval; in between its last answer is kept.
@@ -95,6 +100,8 @@ class HostsMonitor : public QObject {
     std::set<QString> watched_, tested_;
     QString open_error_;
     QString last_signature_;
+    HostsSnapshot listed_;
+    std::chrono::steady_clock::time_point listed_at_{};
 };
 
 }  // namespace lathe::ui::hosts

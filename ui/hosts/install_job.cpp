@@ -45,25 +45,19 @@ void InstallJob::run() {
     try {
         auto registry = core::registry::Registry::open({paths_.registry_path});
         const auto host = remote::runs::find_remote_host(registry, request_.host.toStdString());
-        remote::runs::InstallOptions options;
-        options.source_dir = request_.source_dir.isEmpty() ? remote::runs::default_source_dir()
-                                                           : request_.source_dir.toStdString();
-        options.prefix = request_.prefix.toStdString();
-        options.targets = request_.targets.toStdString();
         say("@@lathe phase connect");
         auto session = remote::ssh::Session::connect(host.ssh, prompts_);
         remote::ssh::SftpClient sftp(*session);
-        const auto installed = remote::runs::install_on_host(*session, sftp, host, options,
+        const auto installed = remote::runs::install_on_host(*session, sftp, host, request_.options,
                                                              [&](const std::string& text) {
                                                                  if (!text.empty()) {
                                                                      return say(text);
                                                                  }
                                                                  return !cancelled_;
                                                              });
-        if (options.targets.find("lathe-train") != std::string::npos) {
-            auto updated = remote::runs::with_installed_commands(host, installed);
-            registry.put_host(host.name, remote::runs::to_json(updated));
-            say("host " + host.name + " now runs " + updated.worker_command);
+        if (const auto updated =
+                remote::runs::record_install(registry, host, request_.options, installed)) {
+            say("host " + host.name + " now runs " + updated->worker_command);
         }
         emit finished(true, QString::fromStdString(installed.version), log_path_);
     } catch (const std::exception& e) {

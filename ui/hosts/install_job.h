@@ -6,15 +6,14 @@
 #include <QString>
 
 #include "core/run_manager/lathe_paths.h"
+#include "remote/runs/host_install.h"
 #include "remote/ssh/ssh_target.h"
 
 namespace lathe::ui::hosts {
 
 struct InstallRequest {
     QString host;
-    QString prefix = QStringLiteral(".lathe");  // on the node, relative to its home
-    QString source_dir;                         // empty: remote::runs::default_source_dir()
-    QString targets = QStringLiteral("lathe-train lathe-supervisor");
+    remote::runs::InstallOptions options;
 };
 
 // "Install on host" on its own thread (a build on the node takes minutes): connects, runs

@@ -22,6 +22,16 @@ namespace lathe::ui::studio {
 
 namespace {
 
+// A line of text under the header (the failure reason, the host's GPUs): wraps, can be copied,
+// hidden while empty.
+QLabel* make_line_label(QWidget* parent) {
+    auto* label = new QLabel(parent);
+    label->setWordWrap(true);
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    label->hide();
+    return label;
+}
+
 // Which chart a metric goes to: eval loss joins the training loss, as in every training report.
 QString chart_key(const std::string& metric) {
     return metric == "eval_loss" ? QStringLiteral("loss") : QString::fromStdString(metric);
@@ -73,18 +83,11 @@ DashboardPanel::DashboardPanel(QWidget* parent) : QWidget(parent) {
     header->addWidget(continue_);
     layout->addLayout(header);
 
-    failure_ = new QLabel(this);
+    failure_ = make_line_label(this);
     failure_->setStyleSheet(QStringLiteral("color: #b00020; font-weight: bold"));
-    failure_->setWordWrap(true);
-    failure_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    failure_->hide();
     layout->addWidget(failure_);
-
-    host_usage_ = new QLabel(this);
+    host_usage_ = make_line_label(this);
     host_usage_->setObjectName(QStringLiteral("host-usage"));
-    host_usage_->setWordWrap(true);
-    host_usage_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    host_usage_->hide();
     layout->addWidget(host_usage_);
 
     auto* controls = new QHBoxLayout;

@@ -320,7 +320,7 @@ hosts::InstallDialog* MainWindow::open_install_dialog(const QString& host) {
     request.host = host;
     // What to build, as scripts/install-node.sh reads it (a node that only supervises, tests).
     if (const QByteArray targets = qgetenv("LATHE_INSTALL_TARGETS"); !targets.isEmpty())
-        request.targets = QString::fromUtf8(targets);
+        request.options.targets = targets.toStdString();
     auto* dialog = new hosts::InstallDialog(paths_, request, prompts_->prompts(), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &hosts::InstallDialog::installed, this,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/checkpoints/checkpoint_dir.h"
 #include "core/registry/registry.h"
 #include "core/run_manager/config_diff.h"
 #include "core/util/error.h"
@@ -22,21 +23,6 @@ bool plotted(const std::string& key) {
 
 // The x value at `step` of a cumulative series (tokens seen), from the newest point at or
 // before it.
-// N of ".../checkpoint-N", the checkpoint a child run resumed from; nullopt for anything else.
-std::optional<std::int64_t> checkpoint_step(const std::string& path) {
-    const std::string name = std::filesystem::path(path).filename().string();
-    const std::string prefix = "checkpoint-";
-    if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size())
-        return std::nullopt;
-    std::int64_t step = 0;
-    for (char c : name.substr(prefix.size())) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        step = step * 10 + (c - '0');
-    }
-    return step;
-}
-
 double value_at_step(const std::vector<core::registry::MetricPoint>& series, std::int64_t step) {
     auto it = std::upper_bound(
         series.begin(), series.end(), step,
@@ -153,7 +139,10 @@ void MetricsFeed::poll_run(const QString& qid) {
     // so that the two curves read as one line that forks there.
     std::int64_t join_step = -1;  // none
     if (runs_.contains(QString::fromStdString(run->parent_run_id)))
-        join_step = checkpoint_step(run->parent_checkpoint).value_or(-1);
+        join_step = core::checkpoints::checkpoint_step(
+                        std::filesystem::path(run->parent_checkpoint).filename().string())
+                        .value_or(-1);
+    std::optional<std::vector<core::registry::MetricPoint>> parent_tokens;
     std::vector<dashboard::LivePoint> batch;
     for (const auto& key : registry_->metric_keys(id)) {
         if (!plotted(key))
@@ -168,9 +157,10 @@ void MetricsFeed::poll_run(const QString& qid) {
                 point.metric_key = key;
                 point.sample.step = at->step;
                 point.sample.epoch = at->epoch.value_or(0.0);
-                point.sample.tokens_seen = value_at_step(
-                    registry_->metric_series(run->parent_run_id, "num_input_tokens_seen"),
-                    at->step);
+                if (!parent_tokens)  // read once, for the first key joined
+                    parent_tokens =
+                        registry_->metric_series(run->parent_run_id, "num_input_tokens_seen");
+                point.sample.tokens_seen = value_at_step(*parent_tokens, at->step);
                 point.sample.value = at->value;
                 batch.push_back(std::move(point));
             }

@@ -9,13 +9,15 @@
 namespace lathe::tests {
 
 // gtest_main owns main(), so the QApplication every widget needs is made on first use and
-// lives until the process exits (QT_QPA_PLATFORM=offscreen is set by the test runner).
+// never destroyed (QT_QPA_PLATFORM=offscreen is set by the test runner): a function-local
+// static QApplication crashes in its destructor at exit once widgets have received input
+// devices, as the hosts tests' dialogs do.
 inline QApplication& qt_app() {
     static int argc = 1;
-    static char name[] = "test_ui_runs";
+    static char name[] = "lathe_ui_test";
     static char* argv[] = {name, nullptr};
-    static QApplication app(argc, argv);
-    return app;
+    static QApplication* app = new QApplication(argc, argv);
+    return *app;
 }
 
 // Processes events until `done` holds or `timeout_ms` passes; the worker thread's queued
