@@ -18,6 +18,14 @@ struct LodWindow {
     int width_px = 1;
 };
 
+// Where a decimation may pick up again after points were appended, the window unchanged: the
+// columns are fixed by x, so every column before the last non-empty one is final, and only that
+// last column (which the new points may extend) and the ones after it need decimating again.
+struct LodResume {
+    std::size_t column_begin = 0;  // source index of the last non-empty column's first point
+    bool valid = false;            // false after a decimation that found no point in the window
+};
+
 struct LodPoint {
     double x = 0.0;
     double y = 0.0;
@@ -38,11 +46,21 @@ struct LodPoint {
 // extremes of a column come from `pyramid` when given (O(16 * levels) per column, so a replot
 // costs O(pixel columns * log points)); without it, every point in the window is read once.
 //
+// Resuming: with `resume` valid, decimation starts at resume->column_begin and `out` receives
+// only the points from that column on; the caller drops what it kept from that x on and appends
+// `out`. The result is the same as a full decimation's (the tests check it). Either way, `resume`
+// is left describing this decimation's last non-empty column.
+//
 // Precondition: x_at(i) is non-decreasing in i (SeriesData enforces it).
 template <typename XAt, typename Y>
 void decimate(std::size_t count, XAt&& x_at, const ChunkedColumn<Y>& y, const LodWindow& window,
-              std::vector<LodPoint>& out, const MinMaxPyramid<Y>* pyramid = nullptr) {
+              std::vector<LodPoint>& out, const MinMaxPyramid<Y>* pyramid = nullptr,
+              LodResume* resume = nullptr) {
     out.clear();
+    const bool resuming = resume != nullptr && resume->valid;
+    if (resume != nullptr) {
+        resume->valid = false;
+    }
     if (count == 0 || window.width_px <= 0 || !(window.x_max >= window.x_min)) {
         return;
     }
@@ -59,16 +77,18 @@ void decimate(std::size_t count, XAt&& x_at, const ChunkedColumn<Y>& y, const Lo
         }
         return lo;
     };
-    auto keep = [&](std::size_t i) {
-        const double value = static_cast<double>(y[i]);
+    // The extremes come with their values: reading y[i] again would be a cache miss per point.
+    auto keep_value = [&](std::size_t i, double value) {
         if (std::isfinite(value) && (out.empty() || out.back().index != i)) {
             out.push_back({x_at(i), value, i});
         }
     };
+    auto keep = [&](std::size_t i) { keep_value(i, static_cast<double>(y[i])); };
 
-    const std::size_t begin = search(0, count, window.x_min, false);
+    const std::size_t first = resuming ? std::min(resume->column_begin, count) : 0;
+    const std::size_t begin = search(first, count, window.x_min, false);
     const std::size_t end = search(begin, count, window.x_max, true);
-    if (begin > 0) {
+    if (begin > 0 && !resuming) {
         keep(begin - 1);
     }
     const int columns = window.width_px;
@@ -115,17 +135,25 @@ void decimate(std::size_t count, XAt&& x_at, const ChunkedColumn<Y>& y, const Lo
             points_per_column = column_end - i;
         }
 
+        if (resume != nullptr) {
+            *resume = {i, true};
+        }
         RangeExtremes<Y> extremes{i, i};
         if (pyramid != nullptr) {
             extremes = pyramid->query(y, i, column_end);
         } else {
             scan_extremes(y, i, column_end, extremes);
         }
-        const std::size_t min_index = extremes.min_index;
-        const std::size_t max_index = extremes.max_index;
         keep(i);
-        keep(std::min(min_index, max_index));
-        keep(std::max(min_index, max_index));
+        const auto min_value = static_cast<double>(extremes.min_value);
+        const auto max_value = static_cast<double>(extremes.max_value);
+        if (extremes.min_index <= extremes.max_index) {
+            keep_value(extremes.min_index, min_value);
+            keep_value(extremes.max_index, max_value);
+        } else {
+            keep_value(extremes.max_index, max_value);
+            keep_value(extremes.min_index, min_value);
+        }
         keep(column_end - 1);
         i = column_end;
     }

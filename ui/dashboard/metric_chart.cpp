@@ -6,8 +6,12 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <limits>
 #include <utility>
+
+#include "ui/dashboard/parallel_for.h"
 
 namespace lathe::ui::dashboard {
 namespace {
@@ -20,6 +24,61 @@ const QColor kPalette[] = {QColor(31, 119, 180),  QColor(255, 127, 14),  QColor(
 constexpr double kRawOpacity = 0.25;  // faint enough for the smoothed curve to read on top
 constexpr int kClickTolerancePx = 5;  // how far from a marker a click still hits it
 constexpr int kClickMaxTravelPx = 4;  // beyond this a press-release is a drag, not a click
+// While following, x reaches this fraction of the data's span beyond the newest point, and grows
+// again only when a point passes it: ~25 full re-decimations while a run goes from 1k to 10k
+// logged steps, and none between.
+constexpr double kFollowHeadroom = 0.1;
+
+// Below this many stored points a full decimation takes well under a millisecond and stays on
+// the UI thread; above, each run is decimated on its own thread. The work is bound by cache
+// misses on the x and extreme lookups, so it scales with cores even where memory is shared.
+constexpr std::size_t kParallelDecimationPoints = 200'000;
+constexpr unsigned kMaxDecimationThreads = 8;
+
+// One curve's new level of detail, made off the UI thread: the points, and whether they replace
+// the graph's points from from_x on (resumed) or all of them.
+struct CurveLod {
+    QVector<QCPGraphData> points;
+    bool resumed = false;
+    double from_x = 0.0;
+    bool clear = false;  // the curve is not drawn (smoothing off)
+};
+
+template <typename XAt, typename Y>
+CurveLod decimate_curve(std::size_t count, XAt&& x_at, const ChunkedColumn<Y>& y,
+                        const MinMaxPyramid<Y>* extremes, const LodWindow& window, bool incremental,
+                        LodResume& resume) {
+    if (!incremental) {
+        resume.valid = false;
+    }
+    CurveLod lod;
+    lod.resumed = resume.valid && resume.column_begin < count;
+    lod.from_x = lod.resumed ? x_at(resume.column_begin) : 0.0;
+    std::vector<LodPoint> points;
+    decimate(count, x_at, y, window, points, extremes, &resume);
+    lod.points.reserve(static_cast<qsizetype>(points.size()));
+    for (const LodPoint& point : points) {
+        lod.points.push_back(QCPGraphData(point.x, point.y));
+    }
+    return lod;
+}
+
+void apply_lod(QCPGraph* graph, const CurveLod& lod) {
+    if (lod.clear) {
+        graph->data()->clear();
+    } else if (lod.resumed) {
+        // Earlier columns end strictly left of from_x (a column holds every point of its x), so
+        // dropping keys >= from_x drops exactly the points being replaced.
+        graph->data()->remove(lod.from_x, std::numeric_limits<double>::infinity());
+        graph->data()->add(lod.points, true);
+    } else {
+        graph->data()->set(lod.points, true);
+    }
+    // A few points (evaluations, a run that just started) would be invisible as a line: mark
+    // them. Many points keep no marker, which would cost a draw call each.
+    graph->setScatterStyle(graph->data()->size() < 64 ? QCPScatterStyle(QCPScatterStyle::ssDisc, 5)
+                                                      : QCPScatterStyle());
+}
 
 }  // namespace
 
@@ -48,9 +107,10 @@ MetricChart::MetricChart(QString metric_key, QWidget* parent)
     readout_->setPadding(QMargins(4, 2, 4, 2));
     readout_->setVisible(false);
 
-    // Decimating in beforeReplot catches every replot QCustomPlot does on its own (drag, wheel
-    // zoom, resize) as well as ours.
-    connect(plot_, &QCustomPlot::beforeReplot, this, &MetricChart::rebuild_lod);
+    // Decimating on afterLayout catches every replot QCustomPlot does on its own (drag, wheel
+    // zoom, resize) as well as ours, and it comes after the layout, so the axis rect already has
+    // the width it will be drawn at (the y tick labels change it as the y range moves).
+    connect(plot_, &QCustomPlot::afterLayout, this, &MetricChart::rebuild_lod);
     connect(plot_, &QCustomPlot::mousePress, this, &MetricChart::on_mouse_press);
     connect(plot_, &QCustomPlot::mouseRelease, this, &MetricChart::on_mouse_release);
     connect(plot_, &QCustomPlot::mouseMove, this, &MetricChart::on_mouse_move);
@@ -98,6 +158,7 @@ void MetricChart::add_run(const QString& run_id, const QColor& colour) {
     run->tracer->setVisible(false);
     runs_.push_back(std::move(run));
     apply_styles();
+    lod_stale_ = true;
     data_changed();
 }
 
@@ -124,7 +185,7 @@ void MetricChart::data_changed() {
     ++data_version_;
     place_checkpoints();
     if (follow_) {
-        reset_view();
+        follow_view();
     } else {
         refresh();
     }
@@ -199,6 +260,7 @@ void MetricChart::set_smoothing(double weight) {
     }
     apply_styles();
     ++data_version_;
+    lod_stale_ = true;
     refresh();
 }
 
@@ -218,12 +280,21 @@ void MetricChart::set_x_mode(XAxisMode mode) {
     x_mode_ = mode;
     plot_->xAxis->setLabel(x_axis_label(mode));
     ++data_version_;
+    lod_stale_ = true;
     place_checkpoints();
     reset_view();
 }
 
 void MetricChart::reset_view() {
     follow_ = true;
+    fit_view(false);
+}
+
+void MetricChart::follow_view() {
+    fit_view(true);
+}
+
+void MetricChart::fit_view(bool keep_x_if_it_holds_the_data) {
     double x_min = std::numeric_limits<double>::infinity();
     double x_max = -x_min;
     double y_min = x_min;
@@ -238,7 +309,18 @@ void MetricChart::reset_view() {
         y_max = std::max(y_max, run->max_value);
     }
     if (x_min <= x_max) {
-        plot_->xAxis->setRange(x_min, x_max > x_min ? x_max : x_min + 1.0);
+        const QCPRange current = plot_->xAxis->range();
+        const bool holds = current.lower == x_min && current.upper >= x_max;
+        // Headroom only when followed data grew past the edge: a finished run loaded in one
+        // go is fitted exactly, a live one grows in steps.
+        const bool grew = x_fitted_ && current.lower == x_min;
+        if (!keep_x_if_it_holds_the_data || (!holds && !grew)) {
+            plot_->xAxis->setRange(x_min, x_max > x_min ? x_max : x_min + 1.0);
+        } else if (!holds) {
+            const double span = x_max > x_min ? x_max - x_min : 1.0;
+            plot_->xAxis->setRange(x_min, x_max + kFollowHeadroom * span);
+        }
+        x_fitted_ = true;
     }
     if (y_min <= y_max) {
         if (log_y_) {
@@ -255,49 +337,58 @@ void MetricChart::refresh() {
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void MetricChart::set_curve(QCPGraph* graph, const std::vector<LodPoint>& points) {
-    QVector<QCPGraphData> data;
-    data.reserve(static_cast<qsizetype>(points.size()));
-    for (const LodPoint& point : points) {
-        data.push_back(QCPGraphData(point.x, point.y));
-    }
-    plotted_points_ += points.size();
-    // A few points (evaluations, a run that just started) would be invisible as a line: mark
-    // them. Many points keep no marker, which would cost a draw call each.
-    graph->setScatterStyle(points.size() < 64 ? QCPScatterStyle(QCPScatterStyle::ssDisc, 5)
-                                              : QCPScatterStyle());
-    graph->data()->set(data, true);
-}
-
 void MetricChart::rebuild_lod() {
     const QCPRange range = plot_->xAxis->range();
     LodWindow window{range.lower, range.upper, std::max(1, plot_->axisRect()->width())};
-    if (lod_version_ == data_version_ && window.x_min == lod_window_.x_min &&
-        window.x_max == lod_window_.x_max && window.width_px == lod_window_.width_px) {
+    const bool same_window = window.x_min == lod_window_.x_min &&
+                             window.x_max == lod_window_.x_max &&
+                             window.width_px == lod_window_.width_px;
+    if (lod_version_ == data_version_ && same_window && !lod_stale_) {
         return;
     }
+    const bool incremental = same_window && !lod_stale_;
     lod_version_ = data_version_;
     lod_window_ = window;
-    plotted_points_ = 0;
-    for (const auto& run : runs_) {
-        const SeriesData& data = run->data;
-        run->raw_extremes.extend(data.values());
-        if (smoothing_ > 0.0) {
-            run->ema.extend(data.values());
-            run->smoothed_extremes.extend(run->ema.smoothed());
+    lod_stale_ = false;
+    ++(incremental ? incremental_decimations_ : full_decimations_);
+    const auto started = std::chrono::steady_clock::now();
+    // Decimation reads each run's data and writes only that run's extremes, smoothing and
+    // resume points, so runs can go in parallel; QCustomPlot is touched on this thread only.
+    std::vector<std::pair<CurveLod, CurveLod>> lods(runs_.size());
+    const bool smoothed = smoothing_ > 0.0;
+    auto decimate_run = [&](std::size_t r) {
+        RunCurve& run = *runs_[r];
+        const SeriesData& data = run.data;
+        run.raw_extremes.extend(data.values());
+        if (smoothed) {
+            run.ema.extend(data.values());
+            run.smoothed_extremes.extend(run.ema.smoothed());
         }
         data.with_x(x_mode_, [&](auto x_at) {
-            decimate(data.size(), x_at, data.values(), window, lod_scratch_, &run->raw_extremes);
-            set_curve(run->raw_graph, lod_scratch_);
-            if (smoothing_ > 0.0) {
-                decimate(data.size(), x_at, run->ema.smoothed(), window, lod_scratch_,
-                         &run->smoothed_extremes);
-                set_curve(run->smoothed_graph, lod_scratch_);
+            lods[r].first = decimate_curve(data.size(), x_at, data.values(), &run.raw_extremes,
+                                           window, incremental, run.raw_resume);
+            if (smoothed) {
+                lods[r].second =
+                    decimate_curve(data.size(), x_at, run.ema.smoothed(), &run.smoothed_extremes,
+                                   window, incremental, run.smoothed_resume);
             } else {
-                run->smoothed_graph->data()->clear();
+                lods[r].second.clear = true;
+                run.smoothed_resume.valid = false;
             }
         });
+    };
+    const bool parallel = !incremental && stored_point_count() >= kParallelDecimationPoints;
+    parallel_for(runs_.size(), parallel ? kMaxDecimationThreads : 1, decimate_run);
+    plotted_points_ = 0;
+    for (std::size_t r = 0; r < runs_.size(); ++r) {
+        apply_lod(runs_[r]->raw_graph, lods[r].first);
+        apply_lod(runs_[r]->smoothed_graph, lods[r].second);
+        plotted_points_ += static_cast<std::size_t>(runs_[r]->raw_graph->data()->size() +
+                                                    runs_[r]->smoothed_graph->data()->size());
     }
+    last_decimation_ms_ =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
 }
 
 std::vector<HoverValue> MetricChart::hover_at(double x) const {

@@ -36,6 +36,10 @@ struct HoverValue {
 // curve faint behind the smoothed one. Every replot (data, zoom, pan, resize) re-decimates the
 // visible range to the axis rect's pixel width first, so QCustomPlot only ever draws at most
 // ~4 points per pixel column per curve, however many points the runs hold.
+//
+// While it follows live data, the x range grows in steps (kFollowHeadroom of the span beyond
+// the newest point) rather than with every point: the pixel columns then stay put, and a flush
+// of new points re-decimates only the last column of each curve instead of every column.
 class MetricChart : public QWidget {
     Q_OBJECT
 
@@ -75,6 +79,12 @@ class MetricChart : public QWidget {
     std::size_t run_count() const { return runs_.size(); }
     // Points handed to QCustomPlot by the last decimation, all curves together.
     std::size_t plotted_point_count() const { return plotted_points_; }
+    // Decimations that started over (window or curves changed) and ones that resumed at each
+    // curve's last column (only points appended): what a live run's replots cost.
+    std::size_t full_decimation_count() const { return full_decimations_; }
+    std::size_t incremental_decimation_count() const { return incremental_decimations_; }
+    // How long the latest decimation took (for the benchmark's breakdown of a replot).
+    double last_decimation_ms() const { return last_decimation_ms_; }
     // Stored points and the memory holding them, all runs.
     std::size_t stored_point_count() const;
     std::size_t memory_bytes() const;
@@ -95,12 +105,14 @@ class MetricChart : public QWidget {
     RunCurve& ensure_run(const QString& run_id);
     void rebuild_lod();
     void place_checkpoints();
-    void set_curve(QCPGraph* graph, const std::vector<LodPoint>& points);
     void on_mouse_press(QMouseEvent* event);
     void on_mouse_release(QMouseEvent* event);
     void on_mouse_move(QMouseEvent* event);
     void apply_styles();
     void data_changed();
+    // Fits y to the data and x too, unless the current x range still holds every point.
+    void follow_view();
+    void fit_view(bool keep_x_if_it_holds_the_data);
 
     QString metric_key_;
     QCustomPlot* plot_ = nullptr;
@@ -111,6 +123,7 @@ class MetricChart : public QWidget {
     bool log_y_ = false;
     double smoothing_ = 0.6;
     bool follow_ = true;
+    bool x_fitted_ = false;  // the x range has been fitted to data at least once
     QPoint press_pos_;
     double hover_x_ = 0.0;
     bool hovering_ = false;
@@ -119,8 +132,13 @@ class MetricChart : public QWidget {
     std::uint64_t data_version_ = 0;
     std::uint64_t lod_version_ = ~std::uint64_t{0};
     LodWindow lod_window_;
+    // Set by anything but appended points (runs added, smoothing, x mode): the next decimation
+    // must start over instead of resuming at each curve's last column.
+    bool lod_stale_ = true;
+    std::size_t full_decimations_ = 0;
+    std::size_t incremental_decimations_ = 0;
+    double last_decimation_ms_ = 0.0;
     std::size_t plotted_points_ = 0;
-    std::vector<LodPoint> lod_scratch_;
 };
 
 }  // namespace lathe::ui::dashboard

@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "ui/dashboard/decimator.h"
 #include "ui/dashboard/ema_smoother.h"
 #include "ui/dashboard/metric_sample.h"
 #include "ui/dashboard/min_max_pyramid.h"
@@ -30,6 +31,9 @@ struct RunCurve {
     double min_value = std::numeric_limits<double>::infinity();
     double max_value = -std::numeric_limits<double>::infinity();
     double min_positive_value = std::numeric_limits<double>::infinity();  // for log y
+    // Where the next decimation of each curve may resume when only points were appended.
+    LodResume raw_resume;
+    LodResume smoothed_resume;
     QCPGraph* raw_graph = nullptr;
     QCPGraph* smoothed_graph = nullptr;
     QCPItemTracer* tracer = nullptr;

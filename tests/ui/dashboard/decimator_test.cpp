@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include "ui/dashboard/series_data.h"
 
@@ -131,6 +133,69 @@ TEST(Decimator, EmptyInputsGiveNothing) {
     const SeriesData one = make_series(1, noise);
     EXPECT_TRUE(decimate_series(one, XAxisMode::Step, {0.0, 1.0, 0}).empty());
     EXPECT_EQ(decimate_series(one, XAxisMode::Step, {0.0, 0.0, 10}).size(), 1u);
+}
+
+// A live run: points arrive in batches, the window stays put, and each decimation resumes at
+// the last column. Spliced together (drop kept points from the resumed column's x on, append the
+// new ones) the result must equal a full decimation of everything, point for point. Repeated x
+// values, NaNs, and points past the window's right edge are all in the mix.
+TEST(Decimator, ResumingAfterAppendsEqualsAFullDecimation) {
+    std::mt19937 random(7);
+    std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+    for (int width_px : {1, 13, 400}) {
+        SeriesData series;
+        MinMaxPyramid<double> pyramid;
+        std::vector<LodPoint> spliced;
+        LodResume resume;
+        const LodWindow window{100.0, 2600.0, width_px};
+        std::int64_t step = 0;
+        int batches = 0;
+        while (step < 3000) {
+            const int batch = 1 + static_cast<int>(random() % 90);
+            for (int k = 0; k < batch; ++k) {
+                step += static_cast<std::int64_t>(random() % 3);  // 0: the same x again
+                const double value =
+                    random() % 97 == 0 ? std::numeric_limits<double>::quiet_NaN() : uniform(random);
+                const double d = static_cast<double>(step);
+                series.append({step, d / 1000.0, d * 0.5, d * 512.0, value});
+            }
+            pyramid.extend(series.values());
+            auto x_at = [&](std::size_t i) { return series.x(XAxisMode::Step, i); };
+            const bool resuming = resume.valid;
+            const double from_x = resuming ? x_at(resume.column_begin) : 0.0;
+            std::vector<LodPoint> tail;
+            decimate(series.size(), x_at, series.values(), window, tail, &pyramid, &resume);
+            if (resuming) {
+                spliced.erase(std::remove_if(spliced.begin(), spliced.end(),
+                                             [&](const LodPoint& p) { return p.x >= from_x; }),
+                              spliced.end());
+                spliced.insert(spliced.end(), tail.begin(), tail.end());
+            } else {
+                spliced = tail;
+            }
+            const auto full = decimate_series(series, XAxisMode::Step, window, &pyramid);
+            ASSERT_EQ(spliced.size(), full.size()) << "width " << width_px << " batch " << batches;
+            for (std::size_t i = 0; i < full.size(); ++i) {
+                ASSERT_EQ(spliced[i].index, full[i].index)
+                    << "width " << width_px << " point " << i;
+                ASSERT_EQ(spliced[i].y, full[i].y);
+            }
+            ++batches;
+        }
+        EXPECT_GT(batches, 30);
+        EXPECT_TRUE(resume.valid);
+    }
+}
+
+TEST(Decimator, ResumeIsInvalidWhenTheWindowHoldsNoPoint) {
+    const SeriesData series = make_series(100, noise);
+    LodResume resume{5, true};
+    std::vector<LodPoint> out;
+    decimate(
+        series.size(), [&](std::size_t i) { return series.x(XAxisMode::Step, i); }, series.values(),
+        LodWindow{500.0, 600.0, 10}, out, static_cast<const MinMaxPyramid<double>*>(nullptr),
+        &resume);
+    EXPECT_FALSE(resume.valid);
 }
 
 }  // namespace

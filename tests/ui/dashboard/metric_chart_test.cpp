@@ -143,5 +143,57 @@ TEST_F(MetricChartTest, ConsumesThrottleBatchesForItsMetricOnly) {
     EXPECT_EQ(chart_.stored_point_count(), 8001u);
 }
 
+// A live run's flushes: the x range grows in steps ahead of the data, so most replots resume the
+// decimation at each curve's last column; what QCustomPlot draws must still be exactly what a
+// chart given all the points at once draws over the same range.
+TEST(MetricChartFollowing, LiveAppendsRedecimateOnlyTheTailAndDrawTheSameCurves) {
+    test::qt_app();
+    const std::vector<MetricSample> all = loss_curve(6000, 1.0);
+    MetricChart live("loss");
+    live.resize(800, 500);
+    live.add_run("run-a", QColor(255, 0, 0));
+    live.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&live));
+    live.append_points("run-a", {all.begin(), all.begin() + 2000});
+    live.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    // Loaded in one go (a finished run, or a live one's history): fitted exactly.
+    EXPECT_DOUBLE_EQ(live.plot()->xAxis->range().upper, 19990.0);
+
+    const std::size_t full_before = live.full_decimation_count();
+    const std::size_t incremental_before = live.incremental_decimation_count();
+    for (std::size_t at = 2000; at < all.size(); at += 50) {
+        live.append_points("run-a", {all.begin() + static_cast<long>(at),
+                                     all.begin() + static_cast<long>(at + 50)});
+        live.plot()->replot(QCustomPlot::rpImmediateRefresh);
+        // Every point stays in view.
+        EXPECT_GE(live.plot()->xAxis->range().upper, static_cast<double>(all[at + 49].step));
+    }
+    const std::size_t flushes = (all.size() - 2000) / 50;
+    const std::size_t full = live.full_decimation_count() - full_before;
+    // 20,000 -> 60,000 steps in 10 % steps of the span: ~12 regrowths, the rest resumed.
+    EXPECT_LE(full, 15u);
+    EXPECT_EQ(live.incremental_decimation_count() - incremental_before, flushes - full);
+    EXPECT_LT(live.plot()->xAxis->range().upper, 59990.0 * 1.11);
+
+    MetricChart whole("loss");
+    whole.resize(800, 500);
+    whole.add_run("run-a", QColor(255, 0, 0));
+    whole.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&whole));
+    whole.append_points("run-a", all);
+    whole.plot()->xAxis->setRange(live.plot()->xAxis->range());
+    whole.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    ASSERT_EQ(whole.plot()->axisRect()->width(), live.plot()->axisRect()->width());
+    for (int graph = 0; graph < 2; ++graph) {
+        const auto& expected = *whole.plot()->graph(graph)->data();
+        const auto& actual = *live.plot()->graph(graph)->data();
+        ASSERT_EQ(actual.size(), expected.size()) << "graph " << graph;
+        for (int i = 0; i < expected.size(); ++i) {
+            ASSERT_EQ(actual.at(i)->key, expected.at(i)->key) << "graph " << graph << " at " << i;
+            ASSERT_EQ(actual.at(i)->value, expected.at(i)->value);
+        }
+    }
+}
+
 }  // namespace
 }  // namespace lathe::ui::dashboard
