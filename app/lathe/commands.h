@@ -91,8 +91,9 @@ int hosts_install_command(const CliContext& ctx, const HostInstallCommand& cmd);
 // One pass over remote runs (or one run): copy their new events and logs, probe their processes.
 int sync_command(const CliContext& ctx, const std::string& run);
 // Copies a checkpoint (local or on its node) into a folder: resumable, verified, never half.
+// model_only: only the Hugging Face model folder (no optimizer, scheduler or trainer state).
 int export_command(const CliContext& ctx, const std::string& run, std::optional<std::int64_t> step,
-                   const std::string& to);
+                   const std::string& to, bool model_only);
 
 // Called by the supervisor once the trainer has exited: record it, start the next queued run.
 int after_exit_command(const CliContext& ctx, const std::string& run);

@@ -7,6 +7,7 @@
 #include "app/lathe/exit_codes.h"
 #include "app/lathe/remote_access.h"
 #include "app/lathe/table.h"
+#include "core/checkpoints/checkpoint_export.h"
 #include "core/util/error.h"
 #include "remote/runs/checkpoint_export.h"
 #include "remote/runs/host_install.h"
@@ -202,7 +203,9 @@ int sync_command(const CliContext& ctx, const std::string& run) {
 }
 
 int export_command(const CliContext& ctx, const std::string& run_key,
-                   std::optional<std::int64_t> step, const std::string& to) {
+                   std::optional<std::int64_t> step, const std::string& to, bool model_only) {
+    const auto content = model_only ? core::checkpoints::ExportContent::model_only
+                                    : core::checkpoints::ExportContent::full;
     auto manager = open_manager(ctx);
     const std::string id = resolve_or_throw(manager, run_key);
     const auto run = manager.registry().get_run(id);
@@ -225,33 +228,32 @@ int export_command(const CliContext& ctx, const std::string& run_key,
                                          (step ? " at step " + std::to_string(*step) : "") +
                                          (steps.empty() ? "" : " (it has: " + steps + ")"));
     }
-    const auto name = std::filesystem::path(chosen->path).filename().string();
+    const auto name = core::checkpoints::export_folder_name(chosen->path, content);
     std::string local = (std::filesystem::path(to) / name).string();
     if (std::filesystem::exists(local)) {
         throw CliError(kCliWrongState, local + " already exists; export somewhere else");
     }
-    std::filesystem::create_directories(to);
     std::uint64_t bytes = 0, fetched = 0;
     if (remote::runs::host_of_target(run.target).empty()) {
-        // A local checkpoint: the same part-folder-then-rename, so no half copy looks complete.
-        const auto part = std::filesystem::path(to) / ("." + name + ".lathe-part");
-        std::filesystem::remove_all(part);
-        std::filesystem::copy(chosen->path, part, std::filesystem::copy_options::recursive);
-        std::filesystem::rename(part, local);
-        bytes = fetched = static_cast<std::uint64_t>(chosen->bytes);
+        // The same part-folder-then-rename as a remote export: no half copy looks complete.
+        const auto exported = core::checkpoints::export_checkpoint(chosen->path, to, content);
+        local = exported.path;
+        bytes = fetched = exported.bytes;
     } else {
         const auto location = remote::runs::read_remote_location(run.run_dir);
         const auto host = remote::runs::find_remote_host(manager.registry(), location.host);
         try {
             auto& connection = session_pool().get(host);
             const auto result = remote::runs::export_remote_checkpoint(
-                *connection.sftp, chosen->path, to, [&](std::uint64_t done, std::uint64_t total) {
+                *connection.sftp, chosen->path, to,
+                [&](std::uint64_t done, std::uint64_t total) {
                     if (!ctx.json) {
                         std::cerr << "\rlathe: " << format_bytes(static_cast<double>(done))
                                   << " of " << format_bytes(static_cast<double>(total))
                                   << std::flush;
                     }
-                });
+                },
+                content);
             if (!ctx.json) {
                 std::cerr << "\n";
             }

@@ -290,6 +290,10 @@ int main(int argc, char** argv) {
     export_cmd->add_option("run", run_key, "Run id, prefix or name")->required();
     export_cmd->add_option("--checkpoint", checkpoint_text, "Step (default: latest)");
     export_cmd->add_option("--to", export_to, "Folder to put checkpoint-N/ in")->required();
+    bool export_model_only = false;
+    export_cmd->add_flag("--model-only", export_model_only,
+                         "Only the Hugging Face model folder (weights, config, tokenizer), as "
+                         "checkpoint-N-model/; no optimizer, scheduler or trainer state");
 
     auto* sync = runs->add_subcommand(
         "sync", "Copy the new events and logs of runs on SSH hosts, and check their processes");
@@ -394,7 +398,8 @@ int main(int argc, char** argv) {
             if (*sync)
                 return sync_command(ctx, run_key);
             if (*export_cmd)
-                return export_command(ctx, run_key, parse_step(checkpoint_text), export_to);
+                return export_command(ctx, run_key, parse_step(checkpoint_text), export_to,
+                                      export_model_only);
         }
         if (*hosts) {
             if (*hosts_list)

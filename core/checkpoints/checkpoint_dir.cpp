@@ -40,7 +40,10 @@ void fsync_path(const fs::path& path, bool directory) {
         throw Error(path.string() + ": fsync failed: " + std::strerror(err));
 }
 
-void sync_tree(const fs::path& dir) {
+}  // namespace
+
+void sync_tree(const std::string& dir_path) {
+    const fs::path dir(dir_path);
     std::error_code ec;
     for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
         const auto status = it->symlink_status(ec);
@@ -55,6 +58,8 @@ void sync_tree(const fs::path& dir) {
         throw Error(dir.string() + ": cannot list the checkpoint to sync it: " + ec.message());
     fsync_path(dir, true);
 }
+
+namespace {
 
 void rename_or_throw(const fs::path& from, const fs::path& to, const std::string& what) {
     std::error_code ec;

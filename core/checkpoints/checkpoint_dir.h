@@ -59,6 +59,9 @@ std::vector<std::string> remove_stale_staging(const std::string& output_dir);
 // Throws Error naming the folder.
 void remove_checkpoint(const std::string& path);
 
+// fsyncs every file and folder under `dir` and `dir` itself. Throws Error naming the path.
+void sync_tree(const std::string& dir);
+
 // Total bytes of the regular files under `path` (for checkpoint_saved events); 0 if missing.
 std::uint64_t folder_bytes(const std::string& path);
 

@@ -35,18 +35,45 @@ void list_files(ssh::SftpClient& sftp, const std::string& root, const std::strin
 
 ExportResult export_remote_checkpoint(ssh::SftpClient& sftp, const std::string& remote_dir,
                                       const std::string& local_parent,
-                                      const ssh::TransferProgress& progress) {
-    const std::string name = fs::path(remote_dir).filename().string();
+                                      const ssh::TransferProgress& progress,
+                                      core::checkpoints::ExportContent content) {
+    using core::checkpoints::ExportContent;
+    const std::string name = core::checkpoints::export_folder_name(remote_dir, content);
     ExportResult result;
     result.local_path = (fs::path(local_parent) / name).string();
     if (fs::exists(result.local_path)) {
         throw core::Error(result.local_path +
                           " already exists; export somewhere else or remove it");
     }
-    const fs::path part = fs::path(local_parent) / ("." + name + ".lathe-part");
-    fs::create_directories(part);
     std::vector<RemoteFile> files;
     list_files(sftp, remote_dir, "", files);
+    bool complete = false;
+    bool has_config = false;
+    bool has_weights = false;
+    std::vector<RemoteFile> chosen;
+    for (const auto& f : files) {
+        complete = complete || f.relative == "trainer_state.json";
+        if (content == ExportContent::model_only &&
+            core::checkpoints::is_training_state_file(fs::path(f.relative).filename().string())) {
+            continue;
+        }
+        has_config = has_config || f.relative == "config.json";
+        has_weights = has_weights || core::checkpoints::is_model_weights_file(f.relative);
+        chosen.push_back(f);
+    }
+    if (!complete) {
+        throw core::Error(remote_dir +
+                          ": not a complete checkpoint (no trainer_state.json, which is written "
+                          "last)");
+    }
+    if (content == ExportContent::model_only && (!has_config || !has_weights)) {
+        throw core::Error(remote_dir + ": has no " +
+                          (has_config ? "model weights (model.safetensors)" : "config.json") +
+                          ", so there is no model to export");
+    }
+    files = std::move(chosen);
+    const fs::path part = fs::path(local_parent) / ("." + name + ".lathe-part");
+    fs::create_directories(part);
     std::uint64_t total = 0;
     for (const auto& f : files) {
         total += f.bytes;

@@ -124,6 +124,14 @@ TEST_F(LatheCliRemote, AddTestTrainFollowAndShowARunOnAHost) {
         lathe("runs export " + id + " --checkpoint 4 --to " + quoted((home_ / "out").string()))
             .exit_code,
         3);
+    const auto model = lathe("--json runs export " + id + " --model-only --to " +
+                             quoted((home_ / "out").string()));
+    ASSERT_EQ(model.exit_code, 0) << model.err;
+    const fs::path model_dir = json::parse(model.out)["path"].get<std::string>();
+    EXPECT_EQ(model_dir.filename(), "checkpoint-6-model");
+    EXPECT_TRUE(fs::exists(model_dir / "model.safetensors"));
+    EXPECT_FALSE(fs::exists(model_dir / "optimizer.pt"));
+    EXPECT_FALSE(fs::exists(model_dir / "trainer_state.json"));
 }
 
 // Without logs -f: `lathe runs sync` passes alone take a remote run to its end.

@@ -201,6 +201,20 @@ TEST_F(LatheCli, DetachedRunFinishesWithMetricsCheckpointsAndLogs) {
               core::util::read_file((dir / "checkpoint-4" / "trainer_state.json").string()));
     EXPECT_EQ(lathe("runs export " + id + " --checkpoint 4 --to " + out.string()).exit_code, 4);
     EXPECT_EQ(lathe("runs export " + id + " --checkpoint 5 --to " + out.string()).exit_code, 3);
+
+    // Model only: a Hugging Face model folder beside it, without the training state.
+    const auto model =
+        lathe("--json runs export " + id + " --checkpoint 4 --model-only --to " + out.string());
+    ASSERT_EQ(model.exit_code, 0) << model.err;
+    const fs::path model_dir = out / "checkpoint-4-model";
+    EXPECT_EQ(json::parse(model.out)["path"], model_dir.string());
+    for (const char* kept : {"config.json", "model.safetensors", "tokenizer.json"})
+        EXPECT_TRUE(fs::exists(model_dir / kept)) << kept;
+    for (const char* dropped :
+         {"trainer_state.json", "optimizer.pt", "scheduler.pt", "lathe_loop_state.json"})
+        EXPECT_FALSE(fs::exists(model_dir / dropped)) << dropped;
+    EXPECT_EQ(core::util::read_file((model_dir / "model.safetensors").string()),
+              core::util::read_file((dir / "checkpoint-4" / "model.safetensors").string()));
 }
 
 TEST_F(LatheCli, LogsFollowUntilTheEndAndRotationIsReflected) {
