@@ -28,12 +28,15 @@ CheckpointBrowser::CheckpointBrowser(QWidget* parent)
       message_(new QLabel(this)),
       resume_(new QAction(tr("Resume from here"), this)),
       fork_(new QAction(tr("Fork with edits…"), this)),
+      export_(new QAction(tr("Export…"), this)),
       delete_(new QAction(tr("Delete…"), this)),
       open_folder_(new QAction(tr("Open folder"), this)),
       copy_path_(new QAction(tr("Copy path"), this)) {
     register_snapshot_types();
     resume_->setToolTip(tr("A new run that continues exactly from this checkpoint"));
     fork_->setToolTip(tr("A new run from this checkpoint with changed arguments"));
+    export_->setToolTip(
+        tr("Copy it out: as a Hugging Face model folder, or whole to resume elsewhere"));
     delete_->setToolTip(tr("Delete the checkpoint folder; the registry keeps its metrics"));
 
     table_->setModel(model_);
@@ -48,7 +51,7 @@ CheckpointBrowser::CheckpointBrowser(QWidget* parent)
     message_->hide();
 
     auto* buttons = new QHBoxLayout;
-    for (QAction* action : {resume_, fork_, delete_, open_folder_, copy_path_}) {
+    for (QAction* action : {resume_, fork_, export_, delete_, open_folder_, copy_path_}) {
         auto* button = new QToolButton(this);
         button->setDefaultAction(action);
         buttons->addWidget(button);
@@ -78,6 +81,11 @@ CheckpointBrowser::CheckpointBrowser(QWidget* parent)
         const int row = currentRow();
         if (row >= 0)
             emit forkRequested(run_id_, model_->checkpoint(row).step);
+    });
+    connect(export_, &QAction::triggered, this, [this] {
+        const int row = currentRow();
+        if (row >= 0 && model_->checkpoint(row).present)
+            emit exportRequested(run_id_, model_->checkpoint(row).path);
     });
     connect(delete_, &QAction::triggered, this, &CheckpointBrowser::deleteCurrent);
     connect(open_folder_, &QAction::triggered, this, [this] {
@@ -184,6 +192,7 @@ void CheckpointBrowser::updateActions() {
     const bool present = any && model_->checkpoint(row).present;
     resume_->setEnabled(present);
     fork_->setEnabled(present);
+    export_->setEnabled(present);
     delete_->setEnabled(present);
     open_folder_->setEnabled(present);
     copy_path_->setEnabled(any);
@@ -193,7 +202,7 @@ void CheckpointBrowser::showContextMenu(const QPoint& pos) {
     if (currentRow() < 0)
         return;
     QMenu menu(this);
-    menu.addActions({resume_, fork_});
+    menu.addActions({resume_, fork_, export_});
     menu.addSeparator();
     menu.addActions({open_folder_, copy_path_});
     menu.addSeparator();

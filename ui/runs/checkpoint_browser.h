@@ -19,7 +19,8 @@ class RegistryWatcher;
 
 // The checkpoints of one run (step, epoch, eval loss, size, best, present/deleted) with what can
 // be done from one: resume from it (a new linked run, made by the watcher), fork with edits (the
-// New Run dialog's job: forkRequested), delete it (after confirmation), open its folder, copy
+// New Run dialog's job: forkRequested), export it (exportRequested: the window opens the export
+// dialog), delete it (after confirmation), open its folder, copy
 // its path. Actions on a deleted checkpoint are disabled except copying the path.
 class CheckpointBrowser : public QWidget {
     Q_OBJECT
@@ -39,6 +40,7 @@ class CheckpointBrowser : public QWidget {
     QLabel* messageLabel() const { return message_; }
     QAction* resumeAction() const { return resume_; }
     QAction* forkAction() const { return fork_; }
+    QAction* exportAction() const { return export_; }
     QAction* deleteAction() const { return delete_; }
     QAction* openFolderAction() const { return open_folder_; }
     QAction* copyPathAction() const { return copy_path_; }
@@ -59,6 +61,7 @@ class CheckpointBrowser : public QWidget {
     void runChanged(const QString& run_id);
     void resumeRequested(const QString& run_id, qint64 step);
     void forkRequested(const QString& run_id, qint64 step);
+    void exportRequested(const QString& run_id, const QString& checkpoint_path);
     void deleteRequested(const QString& run_id, const QString& path);
     // A resume made a new run: the window may select it.
     void runCreated(const QString& new_run_id);
@@ -74,6 +77,7 @@ class CheckpointBrowser : public QWidget {
     QLabel* message_;
     QAction* resume_;
     QAction* fork_;
+    QAction* export_;
     QAction* delete_;
     QAction* open_folder_;
     QAction* copy_path_;

@@ -23,6 +23,7 @@
 #include "ui/hosts/window_prompts.h"
 #include "ui/run_form/new_run_dialog.h"
 #include "ui/runs/checkpoint_browser.h"
+#include "ui/runs/checkpoint_export_dialog.h"
 #include "ui/runs/registry_watcher_thread.h"
 #include "ui/runs/run_log_view.h"
 #include "ui/runs/runs_table_model.h"
@@ -131,6 +132,8 @@ MainWindow::MainWindow(core::run_manager::LathePaths paths, QWidget* parent)
             &runs::RunsView::selectRun);
     connect(checkpoints_, &runs::CheckpointBrowser::forkRequested, this,
             &MainWindow::open_fork_dialog);
+    connect(checkpoints_, &runs::CheckpointBrowser::exportRequested, this,
+            &MainWindow::open_export_dialog);
     connect(dashboard_, &DashboardPanel::stopRequested, watcher,
             &runs::RegistryWatcher::requestStop);
     connect(dashboard_, &DashboardPanel::saveNowRequested, watcher,
@@ -313,6 +316,18 @@ void MainWindow::show_host_usage() {
 void MainWindow::import_folder(const QString& folder) {
     QMetaObject::invokeMethod(watcher_thread_->watcher(), "requestImport", Qt::QueuedConnection,
                               Q_ARG(QString, folder));
+}
+
+runs::CheckpointExportDialog* MainWindow::open_export_dialog(const QString& run_id,
+                                                             const QString& checkpoint_path) {
+    auto* dialog = new runs::CheckpointExportDialog(paths_, prompts_->prompts(), run_id,
+                                                    checkpoint_path, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &runs::CheckpointExportDialog::exported, this, [this](const QString& path) {
+        statusBar()->showMessage(tr("Exported %1").arg(path), 10000);
+    });
+    dialog->show();
+    return dialog;
 }
 
 hosts::InstallDialog* MainWindow::open_install_dialog(const QString& host) {

@@ -30,6 +30,7 @@ class WindowPrompts;
 }  // namespace lathe::ui::hosts
 namespace lathe::ui::runs {
 class CheckpointBrowser;
+class CheckpointExportDialog;
 class RegistryWatcherThread;
 class RunLogView;
 class RunsView;
@@ -66,6 +67,9 @@ class MainWindow : public QMainWindow {
     void import_folder(const QString& folder);
     // Starts "Install on host" for `host` (the button asks first); returns the progress dialog.
     hosts::InstallDialog* open_install_dialog(const QString& host);
+    // The export dialog for one checkpoint (non-modal; the browser's Export… opens it).
+    runs::CheckpointExportDialog* open_export_dialog(const QString& run_id,
+                                                     const QString& checkpoint_path);
     // Opens the New Run dialog (non-modal); returns it for tests.
     QWidget* open_new_run_dialog();
 

@@ -1,5 +1,7 @@
 // CheckpointsModel and CheckpointBrowser over a real registry, with actions done by the watcher.
 #include <filesystem>
+#include <fstream>
+#include <memory>
 
 #include <gtest/gtest.h>
 
@@ -7,10 +9,13 @@
 #include <QClipboard>
 #include <QGuiApplication>
 #include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QSignalSpy>
 
 #include "tests/ui/runs/runs_fixture.h"
 #include "ui/runs/checkpoint_browser.h"
+#include "ui/runs/checkpoint_export_dialog.h"
 #include "ui/runs/checkpoints_model.h"
 #include "ui/runs/registry_watcher_thread.h"
 
@@ -135,6 +140,74 @@ TEST(CheckpointBrowser, DeleteRemovesTheFolderAndMarksItDeleted) {
     EXPECT_FALSE(rows[1].present);
     EXPECT_TRUE(rows[1].deleted_at.has_value());
     EXPECT_TRUE(rows[0].present);
+}
+
+// Export from the browser: the action hands the window the checkpoint, and the dialog copies the
+// model only or the whole checkpoint on its own thread, refusing a target that exists before
+// copying anything and a folder the registry does not list.
+TEST(CheckpointBrowser, ExportCopiesTheModelOrTheWholeCheckpoint) {
+    BrowserFixture fx("ckpt-export");
+    for (const char* name : {"config.json", "tokenizer.json", "optimizer.pt", "scheduler.pt"})
+        std::ofstream(fs::path(fx.c10) / name) << name;
+    std::ofstream(fs::path(fx.c10) / "model.safetensors") << std::string(1 << 20, 'w');
+    CheckpointBrowser browser;
+    RegistryWatcherThread worker(fx.options());
+    browser.attach(worker.watcher());
+    worker.start();
+    browser.setRunId("run-1");
+    ASSERT_TRUE(wait_until([&] { return browser.model()->rowCount() == 3; }));
+    browser.selectStep(30);  // deleted: nothing to export
+    EXPECT_FALSE(browser.exportAction()->isEnabled());
+    browser.selectStep(10);
+    QSignalSpy requested(&browser, &CheckpointBrowser::exportRequested);
+    browser.exportAction()->trigger();
+    ASSERT_EQ(requested.count(), 1);
+    EXPECT_EQ(requested.at(0).at(0).toString(), "run-1");
+    const QString path = requested.at(0).at(1).toString();
+    EXPECT_EQ(path, QString::fromStdString(fx.c10));
+
+    const fs::path exports = fx.dir / "exports";
+    auto run_export = [&](bool model_only) {
+        auto dialog = std::make_unique<CheckpointExportDialog>(fx.paths, remote::ssh::Prompts{},
+                                                               "run-1", path);
+        dialog->setDestinationParent(QString::fromStdString(exports.string()));
+        dialog->setModelOnly(model_only);
+        return dialog;
+    };
+    auto model = run_export(true);
+    EXPECT_EQ(model->targetPath().toStdString(), (exports / "checkpoint-10-model").string());
+    ASSERT_TRUE(model->exportButton()->isEnabled());
+    model->exportButton()->click();
+    ASSERT_TRUE(wait_until([&] { return !model->running(); }));
+    ASSERT_TRUE(model->succeeded()) << model->resultText().toStdString();
+    EXPECT_EQ(model->progressBar()->value(), model->progressBar()->maximum());
+    EXPECT_TRUE(fs::exists(exports / "checkpoint-10-model" / "model.safetensors"));
+    EXPECT_TRUE(fs::exists(exports / "checkpoint-10-model" / "tokenizer.json"));
+    EXPECT_FALSE(fs::exists(exports / "checkpoint-10-model" / "optimizer.pt"));
+    EXPECT_FALSE(fs::exists(exports / "checkpoint-10-model" / "trainer_state.json"));
+    EXPECT_FALSE(model->exportButton()->isEnabled());  // done; the target exists now
+
+    auto full = run_export(false);
+    full->startExport();
+    ASSERT_TRUE(wait_until([&] { return !full->running(); }));
+    ASSERT_TRUE(full->succeeded()) << full->resultText().toStdString();
+    EXPECT_TRUE(fs::exists(exports / "checkpoint-10" / "optimizer.pt"));
+    EXPECT_TRUE(fs::exists(exports / "checkpoint-10" / "trainer_state.json"));
+
+    // A second model-only export into the same folder is refused before it starts.
+    auto again = run_export(true);
+    EXPECT_FALSE(again->exportButton()->isEnabled());
+
+    // A path that is not one of the run's checkpoints (the UI thread's word is not trusted).
+    auto stranger = std::make_unique<CheckpointExportDialog>(
+        fx.paths, remote::ssh::Prompts{}, "run-1", QString::fromStdString(fx.dir.string()));
+    stranger->setDestinationParent(QString::fromStdString((fx.dir / "elsewhere").string()));
+    stranger->startExport();
+    ASSERT_TRUE(wait_until([&] { return !stranger->running(); }));
+    EXPECT_FALSE(stranger->succeeded());
+    EXPECT_TRUE(stranger->resultText().contains("is not a present checkpoint of run run-1"))
+        << stranger->resultText().toStdString();
+    EXPECT_FALSE(fs::exists(fx.dir / "elsewhere" / fx.dir.filename()));
 }
 
 TEST(CheckpointBrowser, DeleteOfAPathNotInTheRegistryIsRefused) {
