@@ -5,33 +5,16 @@
 #include "core/models/model_factory.h"
 #include "core/models/model_folder.h"
 #include "core/models/tensor_io.h"
+#include "core/run/run_tokenizer.h"
 #include "core/util/error.h"
 
 namespace lathe::app {
-namespace fs = std::filesystem;
 using core::Error;
 
 namespace {
 
 core::tokenizer::Tokenizer load_tokenizer(const core::run::RunConfig& config) {
-    const auto& spec = config.tokenizer;
-    if (spec.byte_level)
-        return core::tokenizer::Tokenizer::byte_level();
-    std::string path = spec.path;
-    if (path.empty() && !config.model.path.empty())
-        path = config.model.path;
-    if (path.empty())
-        return core::tokenizer::Tokenizer::byte_level();
-    if (fs::is_directory(path)) {
-        const auto file = fs::path(path) / "tokenizer.json";
-        if (!fs::exists(file)) {
-            throw Error(
-                "run.json tokenizer: " + path +
-                " has no tokenizer.json (set tokenizer.path, or tokenizer.byte_level: true)");
-        }
-        path = file.string();
-    }
-    return core::tokenizer::Tokenizer::from_file(path);
+    return core::run::load_tokenizer(config.model, config.tokenizer);
 }
 
 }  // namespace
@@ -52,11 +35,9 @@ RunPieces build_model(const core::run::RunConfig& config, std::uint64_t seed) {
         }
         return {tokenizer, model, config.model.path};
     }
-    auto model_config = core::models::preset_config(config.model.preset, tokenizer.vocab_size());
-    auto json = core::models::to_hf_config_json(model_config);
-    for (const auto& [key, value] : config.model.config_overrides.items())
-        json[key] = value;
-    model_config = core::models::parse_model_config(json, "run.json model.config_overrides");
+    auto model_config = core::models::apply_config_overrides(
+        core::models::preset_config(config.model.preset, tokenizer.vocab_size()),
+        config.model.config_overrides, "run.json model.config_overrides");
     model_config.bos_token_id = tokenizer.bos_token_id();
     model_config.eos_token_ids.clear();
     if (auto eos = tokenizer.eos_token_id())

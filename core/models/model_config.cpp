@@ -381,6 +381,16 @@ const std::vector<std::string>& preset_names() {
     return names;
 }
 
+ModelConfig apply_config_overrides(const ModelConfig& config, const nlohmann::json& overrides,
+                                   const std::string& source) {
+    if (!overrides.is_object())
+        throw Error(source + " must be an object, e.g. {\"n_layer\": 2}");
+    auto json = to_hf_config_json(config);
+    for (const auto& [key, value] : overrides.items())
+        json[key] = value;
+    return parse_model_config(json, source);
+}
+
 ModelConfig preset_config(const std::string& preset, std::int64_t vocab_size) {
     json j;
     if (preset == "gpt2-tiny") {

@@ -77,6 +77,10 @@ void validate(const ModelConfig& config, const std::string& source);
 // llama-small. vocab_size and max positions come from the tokenizer and the data.
 ModelConfig preset_config(const std::string& preset, std::int64_t vocab_size);
 const std::vector<std::string>& preset_names();
+// A preset with run.json's model.config_overrides merged into its config.json (e.g.
+// {"n_layer": 2}), read back and checked; errors name `source` and the key.
+ModelConfig apply_config_overrides(const ModelConfig& config, const nlohmann::json& overrides,
+                                   const std::string& source);
 
 // Parameter count without building the model (for the studio and dry runs).
 std::int64_t count_parameters(const ModelConfig& config);

@@ -6,8 +6,11 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QLocale>
 #include <QPushButton>
 #include <QSignalBlocker>
+
+#include "core/data/clm_dataset.h"
 
 namespace lathe::ui::run_form {
 
@@ -93,7 +96,15 @@ DatasetPicker::DatasetPicker(QWidget* parent) : QWidget(parent) {
     form->addRow("Text samples by", sample_by_);
     form->addRow("Separator line", separator_);
     form->addRow("Block size (tokens)", block_size_);
+    estimate_ = new QLabel(this);
+    estimate_->setWordWrap(true);
+    estimate_->setObjectName("dataset_estimate");
+    plan_ = new QLabel(this);
+    plan_->setWordWrap(true);
+    plan_->setObjectName("dataset_plan");
     form->addRow("Preview", preview_);
+    form->addRow("Tokens", estimate_);
+    form->addRow("Steps", plan_);
     form->addRow(error_label_);
 
     // Anything that changes what is read re-probes; the rest only changes the spec.
@@ -105,7 +116,10 @@ DatasetPicker::DatasetPicker(QWidget* parent) : QWidget(parent) {
     connect(separator_, &QLineEdit::editingFinished, this, &DatasetPicker::start_probe);
     connect(eval_files_, &QLineEdit::textChanged, this, &DatasetPicker::changed);
     connect(validation_percent_, &QDoubleSpinBox::valueChanged, this, &DatasetPicker::changed);
-    connect(block_size_, &QSpinBox::valueChanged, this, &DatasetPicker::changed);
+    connect(block_size_, &QSpinBox::valueChanged, this, [this] {
+        show_estimate();
+        emit changed();
+    });
     start_probe();
 }
 
@@ -182,39 +196,49 @@ QStringList DatasetPicker::preview_samples() const {
     return to_qt(probe_.samples);
 }
 
+void DatasetPicker::set_tokenizer(const core::run::ModelSpec& model,
+                                  const core::run::TokenizerSpec& tokenizer) {
+    const bool same = model.path == model_.path && model.preset == model_.preset &&
+                      tokenizer.path == tokenizer_.path &&
+                      tokenizer.byte_level == tokenizer_.byte_level;
+    model_ = model;
+    tokenizer_ = tokenizer;
+    if (!same)
+        start_probe();
+}
+
 void DatasetPicker::start_probe() {
     ++probe_generation_;
     const auto files = split_paths(train_files_->text());
-    if (embedded_->isChecked() || files.isEmpty()) {
+    if (!embedded_->isChecked() && files.isEmpty()) {
         probing_ = false;
         DatasetProbe none;
-        if (!embedded_->isChecked())
-            none.error = "choose train files, or the embedded corpus";
+        none.error = "choose train files, or the embedded corpus";
         show_probe(none);
         return;
     }
-    core::data::TextSourceOptions options;
+    ProbeRequest request;
+    request.max_samples = kPreviewSamples;
+    request.model = model_;
+    request.tokenizer = tokenizer_;
     try {
-        options.format = core::data::parse_text_format(format_->currentText().toStdString());
-        options.txt_sample_by =
-            core::data::parse_txt_sample_by(sample_by_->currentText().toStdString());
+        // The engine's own mapping from the spec (the embedded corpus's files and text options).
+        const auto options = core::run::to_dataset_options(spec(), 0);
+        request.train_files = options.train_files;
+        request.text = options.text;
     } catch (const std::exception& e) {
         DatasetProbe bad;
         bad.error = e.what();
         show_probe(bad);
         return;
     }
-    options.text_field = text_field_->currentText().toStdString();
-    options.txt_separator = separator_->text().toStdString();
 
     probing_ = true;
     detected_->setText("reading…");
     update_validity();
     const auto generation = probe_generation_;
     auto result = std::make_shared<DatasetProbe>();
-    const auto path = files.front().toStdString();
-    QThread* worker = QThread::create(
-        [result, path, options] { *result = probe_dataset(path, options, kPreviewSamples); });
+    QThread* worker = QThread::create([result, request] { *result = probe_dataset(request); });
     // finished is emitted on the worker; the context object makes the slot run on the UI thread,
     // and the connection dies with this widget.
     connect(worker, &QThread::finished, this, [this, result, generation] {
@@ -229,6 +253,52 @@ void DatasetPicker::start_probe() {
     worker->start();
 }
 
+std::optional<std::int64_t> DatasetPicker::train_blocks(std::uint64_t data_seed) const {
+    if (probing_ || !probe_.error.empty() || probe_.documents_counted == 0)
+        return std::nullopt;
+    const auto spec_now = spec();
+    const std::int64_t block = std::max<std::int64_t>(1, spec_now.block_size);
+    const bool split = spec_now.eval_files.empty() && spec_now.validation_split_percent > 0.0;
+    if (probe_.exact) {
+        std::int64_t tokens = 0;
+        if (split) {
+            const auto halves = core::data::split_documents(
+                static_cast<std::int64_t>(probe_.document_tokens.size()),
+                spec_now.validation_split_percent, data_seed);
+            for (const std::int64_t i : halves.train)
+                tokens += probe_.document_tokens[static_cast<std::size_t>(i)];
+        } else {
+            tokens = probe_.tokens_counted;
+        }
+        return tokens / block;
+    }
+    const double share = split ? 1.0 - spec_now.validation_split_percent / 100.0 : 1.0;
+    return static_cast<std::int64_t>(static_cast<double>(probe_.estimated_tokens) * share) / block;
+}
+
+void DatasetPicker::set_plan_text(const QString& text) {
+    plan_->setText(text);
+}
+
+void DatasetPicker::show_estimate() {
+    if (!probe_.error.empty() || probe_.documents_counted == 0) {
+        estimate_->setText(probing_ ? QStringLiteral("counting…") : QString());
+        return;
+    }
+    const QLocale locale;
+    QString text =
+        probe_.exact
+            ? QStringLiteral("%1 tokens in %2 documents (counted)")
+                  .arg(locale.toString(static_cast<qlonglong>(probe_.estimated_tokens)),
+                       locale.toString(static_cast<qlonglong>(probe_.documents_counted)))
+            : QStringLiteral("≈ %1 tokens (%2 counted in the first %3 documents, scaled to %4)")
+                  .arg(locale.toString(static_cast<qlonglong>(probe_.estimated_tokens)),
+                       locale.toString(static_cast<qlonglong>(probe_.tokens_counted)),
+                       locale.toString(static_cast<qlonglong>(probe_.documents_counted)),
+                       locale.formattedDataSize(static_cast<qint64>(probe_.bytes_total)));
+    text += QStringLiteral(", tokenizer %1").arg(QString::fromStdString(probe_.tokenizer));
+    estimate_->setText(text);
+}
 void DatasetPicker::show_probe(const DatasetProbe& probe) {
     probe_ = probe;
     detected_->setText(probe.format.empty() ? QString()
@@ -240,10 +310,18 @@ void DatasetPicker::show_probe(const DatasetProbe& probe) {
         text_field_->addItems(to_qt(probe.fields));
         text_field_->setCurrentText(current);
     }
-    preview_->setPlainText(to_qt(probe.samples).join("\n――――――――\n"));
+    QStringList shown;
+    for (std::size_t i = 0; i < probe.samples.size(); ++i) {
+        const QString tokens = i < probe.sample_tokens.size()
+                                   ? QStringLiteral("[%1 tokens]\n").arg(probe.sample_tokens[i])
+                                   : QString();
+        shown << tokens + QString::fromStdString(probe.samples[i]);
+    }
+    preview_->setPlainText(shown.join("\n――――――――\n"));
     error_ = QString::fromStdString(probe.error);
     error_label_->setText(error_);
     error_label_->setVisible(!error_.isEmpty());
+    show_estimate();
     update_validity();
     emit probed();
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <QCheckBox>
@@ -21,8 +22,10 @@
 namespace lathe::ui::run_form {
 
 // Train files (and eval files or a validation percentage), their format, the text field, the
-// block size. The first train file is probed on a worker thread (datasets can be big): detected
-// format, the first record's fields, a preview of the first samples.
+// block size. The train files are probed on a worker thread (datasets can be big): detected
+// format, the first record's fields, a preview of the first samples with their token counts, and
+// the total tokens (counted, or extrapolated from the file sizes past 16 MB of text), with the
+// run's tokenizer (set_tokenizer). The embedded corpus is probed the same way.
 class DatasetPicker : public QWidget {
     Q_OBJECT
 
@@ -36,6 +39,17 @@ class DatasetPicker : public QWidget {
     void set_text_field(const QString& field);
     void set_spec(const core::run::DatasetSpec& spec);
     core::run::DatasetSpec spec() const;
+    // The run's model and tokenizer choice: token counts use the tokenizer they resolve to.
+    void set_tokenizer(const core::run::ModelSpec& model,
+                       const core::run::TokenizerSpec& tokenizer);
+    // Training blocks of block_size tokens per epoch, as run_clm cuts them: exact when every
+    // document was counted (the validation split made with `data_seed`, as the engine does),
+    // else estimated; nullopt before a probe succeeded.
+    std::optional<std::int64_t> train_blocks(std::uint64_t data_seed) const;
+    // A line under the estimate (the dialog's steps per epoch).
+    void set_plan_text(const QString& text);
+    QString estimate_text() const { return estimate_->text(); }
+    const DatasetProbe& probe() const { return probe_; }
 
     // Valid once the first train file was read without error (or the embedded corpus is used).
     bool is_valid() const { return error_.isEmpty() && !probing_; }
@@ -56,6 +70,7 @@ class DatasetPicker : public QWidget {
     void browse(QLineEdit* target);
     void start_probe();
     void show_probe(const DatasetProbe& probe);
+    void show_estimate();
     void update_validity();
 
     QCheckBox* embedded_ = nullptr;
@@ -69,6 +84,10 @@ class DatasetPicker : public QWidget {
     QLineEdit* separator_ = nullptr;
     QSpinBox* block_size_ = nullptr;
     QPlainTextEdit* preview_ = nullptr;
+    QLabel* estimate_ = nullptr;
+    QLabel* plan_ = nullptr;
+    core::run::ModelSpec model_;
+    core::run::TokenizerSpec tokenizer_;
     QLabel* error_label_ = nullptr;
 
     DatasetProbe probe_;

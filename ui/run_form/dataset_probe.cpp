@@ -1,9 +1,11 @@
 #include "ui/run_form/dataset_probe.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "core/run/run_tokenizer.h"
 #include "core/util/error.h"
 
 namespace lathe::ui::run_form {
@@ -69,17 +71,75 @@ std::vector<std::string> first_record_fields(const std::string& path, TextFormat
 
 }  // namespace
 
-DatasetProbe probe_dataset(const std::string& path, const core::data::TextSourceOptions& options,
-                           std::size_t max_samples) {
+DatasetProbe probe_dataset(const ProbeRequest& request) {
     DatasetProbe probe;
     try {
-        const auto format = core::data::resolve_format(path, options);
+        if (request.train_files.empty())
+            throw core::Error("choose train files, or the embedded corpus");
+        const std::string& first = request.train_files.front();
+        const auto format = core::data::resolve_format(first, request.text);
         probe.format = core::data::to_string(format);
-        probe.fields = first_record_fields(path, format);
-        auto documents = core::data::read_documents(path, options);
-        if (documents.size() > max_samples)
-            documents.resize(max_samples);
-        probe.samples = std::move(documents);
+        probe.fields = first_record_fields(first, format);
+        const auto tokenizer_file = core::run::tokenizer_file(request.model, request.tokenizer);
+        probe.tokenizer = tokenizer_file.empty() ? "byte-level" : tokenizer_file;
+        const auto tokenizer = core::run::load_tokenizer(request.model, request.tokenizer);
+        probe.vocab_size = tokenizer.vocab_size();
+        const std::int64_t eos = tokenizer.eos_token_id() ? 1 : 0;
+
+        std::uint64_t text_counted = 0;
+        double counted_file_bytes = 0.0;  // the share of the files' bytes that was counted
+        bool complete = true;
+        for (const std::string& path : request.train_files) {
+            std::error_code ec;
+            const auto file_bytes = std::filesystem::file_size(path, ec);
+            if (ec)
+                throw core::Error(path + ": " + ec.message());
+            probe.bytes_total += file_bytes;
+            if (text_counted >= request.count_text_bytes) {
+                complete = false;
+                continue;
+            }
+            const auto documents = core::data::read_documents(path, request.text);
+            if (&path == &first) {
+                for (std::size_t i = 0; i < documents.size() && i < request.max_samples; ++i) {
+                    probe.samples.push_back(documents[i]);
+                    probe.sample_tokens.push_back(
+                        static_cast<std::int64_t>(tokenizer.encode(documents[i], false).size()));
+                }
+            }
+            std::uint64_t file_text = 0, file_text_counted = 0;
+            for (const auto& document : documents)
+                file_text += document.size();
+            for (const auto& document : documents) {
+                if (text_counted >= request.count_text_bytes) {
+                    complete = false;
+                    break;
+                }
+                const auto tokens =
+                    static_cast<std::int64_t>(tokenizer.encode(document, false).size()) + eos;
+                probe.document_tokens.push_back(tokens);
+                probe.tokens_counted += tokens;
+                ++probe.documents_counted;
+                text_counted += document.size();
+                file_text_counted += document.size();
+            }
+            counted_file_bytes += file_text == 0 ? static_cast<double>(file_bytes)
+                                                 : static_cast<double>(file_bytes) *
+                                                       static_cast<double>(file_text_counted) /
+                                                       static_cast<double>(file_text);
+        }
+        probe.exact = complete;
+        if (complete) {
+            probe.estimated_tokens = probe.tokens_counted;
+        } else {
+            probe.document_tokens.clear();
+            probe.estimated_tokens =
+                counted_file_bytes > 0.0
+                    ? static_cast<std::int64_t>(static_cast<double>(probe.tokens_counted) *
+                                                static_cast<double>(probe.bytes_total) /
+                                                counted_file_bytes)
+                    : 0;
+        }
     } catch (const std::exception& e) {
         probe.error = e.what();
     }

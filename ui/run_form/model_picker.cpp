@@ -17,10 +17,6 @@ namespace {
 
 namespace models = core::models;
 
-// Presets get their vocabulary from the tokenizer; a run from scratch uses Lathe's byte-level
-// tokenizer (run_config.h), which has 256 tokens.
-constexpr std::int64_t kByteLevelVocabSize = 256;
-
 QString describe(const models::ModelConfig& config, std::int64_t parameters) {
     return QString("architecture %1, %2 parameters, dtype %3, vocabulary %4, max positions %5")
         .arg(QString::fromStdString(config.model_type))
@@ -55,6 +51,11 @@ ModelPicker::ModelPicker(QWidget* parent) : QWidget(parent) {
     for (const char* dtype : {"float32", "bfloat16", "float16", "float64"})
         dtype_->addItem(dtype, dtype);
 
+    overrides_ = new QLineEdit(this);
+    overrides_->setObjectName("config_overrides");
+    overrides_->setPlaceholderText(
+        R"(presets: config.json changes, e.g. {"n_layer": 2, "n_embd": 128})");
+
     summary_ = new QLabel(this);
     summary_->setObjectName("model_summary");
     summary_->setWordWrap(true);
@@ -66,6 +67,7 @@ ModelPicker::ModelPicker(QWidget* parent) : QWidget(parent) {
     auto* form = new QFormLayout(this);
     form->addRow(from_scratch_, preset_);
     form->addRow(from_folder_, folder_row);
+    form->addRow("Config overrides", overrides_);
     form->addRow("dtype", dtype_);
     form->addRow(summary_);
     form->addRow(error_label_);
@@ -74,6 +76,7 @@ ModelPicker::ModelPicker(QWidget* parent) : QWidget(parent) {
     connect(from_scratch_, &QRadioButton::toggled, this, &ModelPicker::refresh);
     connect(preset_, &QComboBox::currentTextChanged, this, &ModelPicker::refresh);
     connect(folder_, &QLineEdit::editingFinished, this, &ModelPicker::refresh);
+    connect(overrides_, &QLineEdit::textChanged, this, &ModelPicker::refresh);
     connect(dtype_, &QComboBox::currentIndexChanged, this, &ModelPicker::changed);
     refresh();
 }
@@ -102,8 +105,22 @@ void ModelPicker::set_dtype(const QString& dtype) {
     dtype_->setCurrentIndex(index < 0 ? 0 : index);
 }
 
+void ModelPicker::set_config_overrides(const QString& json_text) {
+    overrides_->setText(json_text);
+}
+
+void ModelPicker::set_vocab_size(std::int64_t vocab_size) {
+    if (vocab_size > 0 && vocab_size != vocab_size_) {
+        vocab_size_ = vocab_size;
+        refresh();
+    }
+}
+
 void ModelPicker::set_spec(const core::run::ModelSpec& spec) {
     set_dtype(QString::fromStdString(spec.dtype));
+    overrides_->setText(spec.config_overrides.empty()
+                            ? QString()
+                            : QString::fromStdString(spec.config_overrides.dump()));
     if (!spec.path.empty())
         set_folder(QString::fromStdString(spec.path));
     else
@@ -117,17 +134,34 @@ core::run::ModelSpec ModelPicker::spec() const {
     else
         spec.path = folder_->text().toStdString();
     spec.dtype = dtype_->currentData().toString().toStdString();
+    // Invalid text leaves the overrides out of the spec; refresh() shows why and the picker is
+    // invalid, so such a spec never launches.
+    if (from_scratch_->isChecked() && !overrides_->text().trimmed().isEmpty()) {
+        const auto parsed = nlohmann::json::parse(overrides_->text().toStdString(), nullptr, false);
+        if (parsed.is_object())
+            spec.config_overrides = parsed;
+    }
     return spec;
 }
 
 void ModelPicker::refresh() {
+    overrides_->setEnabled(from_scratch_->isChecked());
     error_.clear();
     parameters_.reset();
     try {
         models::ModelConfig config;
         if (from_scratch_->isChecked()) {
-            config =
-                models::preset_config(preset_->currentText().toStdString(), kByteLevelVocabSize);
+            config = models::preset_config(preset_->currentText().toStdString(), vocab_size_);
+            const QString text = overrides_->text().trimmed();
+            if (!text.isEmpty()) {
+                const auto overrides = nlohmann::json::parse(text.toStdString(), nullptr, false);
+                if (overrides.is_discarded())
+                    throw core::Error(
+                        "config overrides: not JSON; write an object such as "
+                        "{\"n_layer\": 2}");
+                config = models::apply_config_overrides(config, overrides,
+                                                        "run.json model.config_overrides");
+            }
         } else {
             if (folder_->text().isEmpty())
                 throw core::Error("choose a Hugging Face model folder (one holding config.json)");

@@ -29,6 +29,10 @@ class ModelPicker : public QWidget {
     void set_folder(const QString& path);
     // "" keeps the stored dtype.
     void set_dtype(const QString& dtype);
+    // A preset's config.json changes, as JSON text ({"n_layer": 2}); "" for none.
+    void set_config_overrides(const QString& json_text);
+    // A preset's vocabulary comes from the tokenizer: 256 (byte-level) until the dialog says.
+    void set_vocab_size(std::int64_t vocab_size);
     void set_spec(const core::run::ModelSpec& spec);
 
     core::run::ModelSpec spec() const;
@@ -52,6 +56,8 @@ class ModelPicker : public QWidget {
     QComboBox* preset_ = nullptr;
     QLineEdit* folder_ = nullptr;
     QComboBox* dtype_ = nullptr;
+    QLineEdit* overrides_ = nullptr;
+    std::int64_t vocab_size_ = 256;
     QLabel* summary_ = nullptr;
     QLabel* error_label_ = nullptr;
     QString error_;

@@ -3,10 +3,13 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
+#include <QGroupBox>
 #include <QHBoxLayout>
+#include <QLocale>
 #include <QVBoxLayout>
 
 #include "core/run/run_config.h"
+#include "core/trainer/step_plan.h"
 #include "core/training_args/validate.h"
 #include "core/util/error.h"
 
@@ -17,6 +20,8 @@ NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
     name_ = new QLineEdit(this);
     name_->setPlaceholderText("run name");
     model_ = new ModelPicker;
+    tokenizer_ = new TokenizerPicker;
+    sample_ = new SampleEditor;
     dataset_ = new DatasetPicker;
     training_ = new TrainingArgumentsForm;
     run_json_view_ = new QPlainTextEdit;
@@ -31,9 +36,17 @@ NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
     dry_runner_ = new DryRunner(this);
 
     auto* tabs = new QTabWidget(this);
-    tabs->addTab(model_, "Model");
+    auto* model_tab = new QWidget;
+    auto* model_layout = new QVBoxLayout(model_tab);
+    model_layout->addWidget(model_);
+    auto* tokenizer_box = new QGroupBox("Tokenizer");
+    (new QVBoxLayout(tokenizer_box))->addWidget(tokenizer_);
+    model_layout->addWidget(tokenizer_box);
+    model_layout->addStretch(1);
+    tabs->addTab(model_tab, "Model");
     tabs->addTab(dataset_, "Data");
     tabs->addTab(training_, "Training arguments");
+    tabs->addTab(sample_, "Samples");
     tabs->addTab(run_json_view_, "run.json");
 
     dry_run_ = new QPushButton("Dry run", this);
@@ -64,6 +77,25 @@ NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
     connect(name_, &QLineEdit::textChanged, this, &NewRunDialog::recheck);
     connect(target_, &LaunchTargetPicker::changed, this, &NewRunDialog::recheck);
     connect(model_, &ModelPicker::changed, this, &NewRunDialog::recheck);
+    connect(tokenizer_, &TokenizerPicker::changed, this, &NewRunDialog::recheck);
+    connect(sample_, &SampleEditor::changed, this, &NewRunDialog::recheck);
+    // The tokenizer is loaded where the data is counted (off this thread); what it is shows on
+    // the Model tab, and a preset's vocabulary follows it.
+    auto retokenize = [this] { dataset_->set_tokenizer(model_->spec(), tokenizer_->spec()); };
+    connect(model_, &ModelPicker::changed, this, retokenize);
+    connect(tokenizer_, &TokenizerPicker::changed, this, retokenize);
+    connect(dataset_, &DatasetPicker::probed, this, [this] {
+        const auto& probe = dataset_->probe();
+        if (probe.vocab_size > 0) {
+            tokenizer_->set_status(QStringLiteral("%1: vocabulary %2")
+                                       .arg(QString::fromStdString(probe.tokenizer))
+                                       .arg(probe.vocab_size),
+                                   false);
+            model_->set_vocab_size(probe.vocab_size);
+        } else if (!probe.tokenizer.empty() || probe.error.find("tokenizer") != std::string::npos) {
+            tokenizer_->set_status(QString::fromStdString(probe.error), true);
+        }
+    });
     connect(dataset_, &DatasetPicker::changed, this, &NewRunDialog::recheck);
     connect(training_, &TrainingArgumentsForm::valuesChanged, this, &NewRunDialog::recheck);
     connect(dry_run_, &QPushButton::clicked, this, &NewRunDialog::start_dry_run);
@@ -97,7 +129,9 @@ nlohmann::json NewRunDialog::run_json() const {
     core::run::RunConfig config;
     config.name = name_->text().toStdString();
     config.model = model_->spec();
+    config.tokenizer = tokenizer_->spec();
     config.dataset = dataset_->spec();
+    config.sample = sample_->spec();
     config.training_args = training_->values();
     return core::run::to_json(config);
 }
@@ -126,10 +160,48 @@ void NewRunDialog::recheck() {
             problem = QString::fromStdString(e.what());
         }
     }
+    update_plan(json);
     problem_ = problem;
     status_->setText(problem);
     launch_->setEnabled(problem.isEmpty());
     dry_run_->setEnabled(problem.isEmpty() && !dry_runner_->is_running());
+}
+
+void NewRunDialog::update_plan(const nlohmann::json& json) {
+    QString text;
+    try {
+        const auto args =
+            core::training_args::resolved(core::run::parse_run_config(json, "run.json").args);
+        const auto blocks =
+            dataset_->train_blocks(static_cast<std::uint64_t>(args.data_seed.value_or(args.seed)));
+        if (blocks) {
+            const auto choice = target_->choice();
+            // Processes per host: as asked, else one per listed GPU, else one.
+            const std::int64_t per_host =
+                choice.processes > 0 ? choice.processes
+                : choice.gpus.trimmed().isEmpty()
+                    ? 1
+                    : static_cast<std::int64_t>(choice.gpus.split(',', Qt::SkipEmptyParts).size());
+            const std::int64_t world =
+                per_host * (1 + static_cast<std::int64_t>(choice.extra_hosts.size()));
+            // Each process sees its shard of the blocks (DistributedSampler, padded).
+            const auto plan = core::trainer::plan_steps(args, (*blocks + world - 1) / world, world);
+            const QLocale locale;
+            text = QStringLiteral(
+                       "%1%2 training blocks of %3 tokens → %4 optimizer steps per epoch "
+                       "(global batch %5); %6 steps in %7 epochs")
+                       .arg(dataset_->probe().exact ? QString() : QStringLiteral("≈ "))
+                       .arg(locale.toString(static_cast<qlonglong>(*blocks)))
+                       .arg(dataset_->spec().block_size)
+                       .arg(locale.toString(static_cast<qlonglong>(plan.updates_per_epoch)))
+                       .arg(plan.global_batch_size)
+                       .arg(locale.toString(static_cast<qlonglong>(plan.max_steps)))
+                       .arg(plan.num_epochs);
+        }
+    } catch (const std::exception& e) {
+        text = QString::fromStdString(e.what());
+    }
+    dataset_->set_plan_text(text);
 }
 
 void NewRunDialog::start_dry_run() {
@@ -155,6 +227,9 @@ bool NewRunDialog::load_preset(const QString& path) {
         const auto parsed = core::run::load_run_config(path.toStdString());
         name_->setText(QString::fromStdString(parsed.config.name));
         model_->set_spec(parsed.config.model);
+        tokenizer_->set_spec(parsed.config.tokenizer);
+        sample_->set_spec(parsed.config.sample);
+        dataset_->set_tokenizer(parsed.config.model, parsed.config.tokenizer);
         dataset_->set_spec(parsed.config.dataset);
         training_->set_values(parsed.config.training_args);
     } catch (const core::Error& e) {

@@ -13,6 +13,8 @@
 #include "ui/run_form/dry_runner.h"
 #include "ui/run_form/launch_target_picker.h"
 #include "ui/run_form/model_picker.h"
+#include "ui/run_form/sample_editor.h"
+#include "ui/run_form/tokenizer_picker.h"
 #include "ui/run_form/training_arguments_form.h"
 
 namespace lathe::ui::run_form {
@@ -42,6 +44,8 @@ class NewRunDialog : public QDialog {
     QString status() const { return status_->text(); }
 
     ModelPicker* model_picker() const { return model_; }
+    TokenizerPicker* tokenizer_picker() const { return tokenizer_; }
+    SampleEditor* sample_editor() const { return sample_; }
     DatasetPicker* dataset_picker() const { return dataset_; }
     TrainingArgumentsForm* training_form() const { return training_; }
     // Where the run goes (this machine or SSH hosts), processes, GPUs, restarts.
@@ -56,11 +60,15 @@ class NewRunDialog : public QDialog {
 
   private:
     void recheck();
+    // The dataset's training blocks through the trainer's step arithmetic, under the Data tab.
+    void update_plan(const nlohmann::json& json);
     void start_dry_run();
 
     QLineEdit* name_ = nullptr;
     LaunchTargetPicker* target_ = nullptr;
     ModelPicker* model_ = nullptr;
+    TokenizerPicker* tokenizer_ = nullptr;
+    SampleEditor* sample_ = nullptr;
     DatasetPicker* dataset_ = nullptr;
     TrainingArgumentsForm* training_ = nullptr;
     QPlainTextEdit* run_json_view_ = nullptr;

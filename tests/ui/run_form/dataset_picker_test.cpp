@@ -1,4 +1,5 @@
 #include <fstream>
+#include <optional>
 
 #include <gtest/gtest.h>
 #include <QSignalSpy>
@@ -66,8 +67,67 @@ TEST_F(DatasetPickerTest, NoFilesIsInvalidUnlessTheEmbeddedCorpusIsChosen) {
     core::run::DatasetSpec spec;
     spec.embedded_corpus = true;
     picker.set_spec(spec);
-    EXPECT_TRUE(picker.is_valid());
+    wait_for_probe(picker);
+    EXPECT_TRUE(picker.is_valid()) << picker.error().toStdString();
     EXPECT_TRUE(picker.spec().embedded_corpus);
+    // The fortunes are read and counted like any other data.
+    EXPECT_FALSE(picker.preview_samples().isEmpty());
+    EXPECT_GT(picker.probe().estimated_tokens, 100000);
+}
+
+// Byte-level tokenizer (a preset's default): one token per byte, plus EOS per document, so every
+// count is known here. Paragraph samples of a txt file.
+TEST_F(DatasetPickerTest, PreviewShowsTokenCountsAndTheTotalIsExactWhenEverythingIsRead) {
+    QTemporaryDir dir;
+    const auto path = dir.filePath("data.txt");
+    {
+        std::ofstream out(path.toStdString());
+        out << "hello world\n\nsecond paragraph here\n\nthird\n";
+    }
+    DatasetPicker picker;
+    picker.set_tokenizer(core::run::ModelSpec{}, core::run::TokenizerSpec{});
+    core::run::DatasetSpec spec;
+    spec.train_files = {path.toStdString()};
+    spec.validation_split_percent = 0;
+    spec.block_size = 4;
+    picker.set_spec(spec);
+    wait_for_probe(picker);
+    ASSERT_TRUE(picker.is_valid()) << picker.error().toStdString();
+    const auto& probe = picker.probe();
+    EXPECT_EQ(probe.tokenizer, "byte-level");
+    EXPECT_EQ(probe.vocab_size, 257);
+    EXPECT_EQ(probe.sample_tokens, (std::vector<std::int64_t>{11, 21, 5}));
+    EXPECT_TRUE(probe.exact);
+    EXPECT_EQ(probe.estimated_tokens, 11 + 21 + 5 + 3);
+    EXPECT_EQ(picker.train_blocks(42), std::optional<std::int64_t>(40 / 4));
+    EXPECT_TRUE(picker.estimate_text().contains("40 tokens in 3 documents (counted)"))
+        << picker.estimate_text().toStdString();
+
+    // Past the counting budget the total is scaled from the file sizes, and says so.
+    QTemporaryDir big_dir;
+    const auto big = big_dir.filePath("big.txt");
+    {
+        std::ofstream out(big.toStdString());
+        for (int i = 0; i < 40000; ++i)
+            out << "paragraph " << i << " with some words in it\n\n";
+    }
+    ProbeRequest request;
+    request.train_files = {big.toStdString()};
+    request.text.txt_sample_by = core::data::TxtSampleBy::Paragraph;
+    request.count_text_bytes = 64 * 1024;
+    const auto scaled = probe_dataset(request);
+    ASSERT_TRUE(scaled.error.empty()) << scaled.error;
+    EXPECT_FALSE(scaled.exact);
+    EXPECT_TRUE(scaled.document_tokens.empty());
+    EXPECT_LT(scaled.documents_counted, 40000);
+    // Every paragraph is ~33 bytes + EOS: the scaled total is within 5 % of the true one.
+    std::int64_t truth = 0;
+    for (int i = 0; i < 40000; ++i)
+        truth += static_cast<std::int64_t>(
+                     ("paragraph " + std::to_string(i) + " with some words in it").size()) +
+                 1;
+    EXPECT_NEAR(static_cast<double>(scaled.estimated_tokens), static_cast<double>(truth),
+                0.05 * static_cast<double>(truth));
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <QFile>
 #include <QLineEdit>
+#include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 
@@ -202,6 +204,110 @@ TEST_F(NewRunDialogTest, DryRunShowsTheProgramsOutputOrWhyItFailed) {
     ASSERT_TRUE(finished.wait(10000));
     EXPECT_FALSE(finished.at(1).at(0).toBool());
     EXPECT_TRUE(dialog.dry_run_output().contains("no-such-program"));
+}
+
+// The Data tab's estimate uses the trainer's own step arithmetic on the counted documents, with
+// the engine's validation split: it must say what lathe-train --dry-run says (the engine
+// tokenizes, splits and cuts the blocks itself).
+TEST_F(NewRunDialogTest, StepEstimateEqualsTheEnginesDryRun) {
+    const auto text_path = dir_.filePath("fortunes.txt");
+    {
+        std::ofstream out(text_path.toStdString());
+        for (int i = 0; i < 300; ++i) {
+            out << "Fortune number " << i << ": "
+                << std::string(static_cast<std::size_t>(i % 37), 'x') << " the end.\n\n";
+        }
+    }
+    NewRunDialog dialog;
+    dialog.set_name("estimate");
+    dialog.model_picker()->set_preset("gpt2-tiny");
+    core::run::DatasetSpec spec;
+    spec.train_files = {text_path.toStdString()};
+    spec.validation_split_percent = 10;
+    spec.block_size = 16;
+    dialog.dataset_picker()->set_spec(spec);
+    wait_for_probe(dialog);
+    dialog.training_form()->set_values({{"per_device_train_batch_size", 4},
+                                        {"gradient_accumulation_steps", 3},
+                                        {"num_train_epochs", 2.5},
+                                        {"seed", 7}});
+    ASSERT_TRUE(dialog.is_valid()) << dialog.problem().toStdString();
+    const QString plan = dialog.findChild<QLabel*>("dataset_plan")->text();
+    const QRegularExpression ours(
+        R"(^([\d,]+) training blocks of 16 tokens → ([\d,]+) optimizer steps per epoch .*; ([\d,]+) steps in (\d+) epochs)");
+    const auto mine = ours.match(plan);
+    ASSERT_TRUE(mine.hasMatch()) << plan.toStdString();
+    auto number = [](QString text) { return text.remove(',').toLongLong(); };
+
+    const auto config_path = dir_.filePath("run.json");
+    {
+        std::ofstream out(config_path.toStdString());
+        out << dialog.run_json().dump(2);
+    }
+    QProcess dry_run;
+    dry_run.start(LATHE_TRAIN_BINARY, {"--config", config_path, "--dry-run"});
+    ASSERT_TRUE(dry_run.waitForFinished(120000));
+    const QString output = dry_run.readAllStandardOutput();
+    ASSERT_EQ(dry_run.exitCode(), 0)
+        << output.toStdString() << dry_run.readAllStandardError().toStdString();
+    const auto blocks =
+        QRegularExpression(R"(data\s+(\d+) train / \d+ eval blocks of 16)").match(output);
+    const auto steps =
+        QRegularExpression(R"((\d+) optimizer steps/epoch, (\d+) steps in (\d+) epochs)")
+            .match(output);
+    ASSERT_TRUE(blocks.hasMatch() && steps.hasMatch()) << output.toStdString();
+    EXPECT_EQ(number(mine.captured(1)), blocks.captured(1).toLongLong()) << plan.toStdString();
+    EXPECT_EQ(number(mine.captured(2)), steps.captured(1).toLongLong());
+    EXPECT_EQ(number(mine.captured(3)), steps.captured(2).toLongLong());
+    EXPECT_EQ(number(mine.captured(4)), steps.captured(3).toLongLong());
+}
+
+// The Model tab's tokenizer and config overrides and the Samples tab go into run.json, and a
+// preset brings them back.
+TEST_F(NewRunDialogTest, TokenizerOverridesAndSamplePromptRoundTrip) {
+    NewRunDialog dialog;
+    fill(dialog);
+    const auto before = dialog.model_picker()->parameter_count();
+    dialog.model_picker()->set_config_overrides(R"({"n_layer": 1})");
+    ASSERT_TRUE(dialog.model_picker()->is_valid()) << dialog.model_picker()->error().toStdString();
+    EXPECT_LT(*dialog.model_picker()->parameter_count(), *before);
+    dialog.sample_editor()->prompt_edit()->setText("Once upon a time");
+    core::run::TokenizerSpec byte_level;
+    byte_level.byte_level = true;
+    dialog.tokenizer_picker()->set_spec(byte_level);
+    emit dialog.tokenizer_picker()->changed();
+    wait_for_probe(dialog);
+    ASSERT_TRUE(dialog.is_valid()) << dialog.problem().toStdString();
+    EXPECT_TRUE(dialog.tokenizer_picker()->status().contains("vocabulary 257"))
+        << dialog.tokenizer_picker()->status().toStdString();
+
+    const json run = dialog.run_json();
+    EXPECT_EQ(run["model"]["config_overrides"], json({{"n_layer", 1}}));
+    EXPECT_EQ(run["sample"]["prompt"], "Once upon a time");
+    EXPECT_EQ(run["tokenizer"]["byte_level"], true);
+
+    const auto preset = dir_.filePath("preset.json");
+    ASSERT_TRUE(dialog.save_preset(preset));
+    NewRunDialog loaded;
+    ASSERT_TRUE(loaded.load_preset(preset)) << loaded.status().toStdString();
+    wait_for_probe(loaded);
+    EXPECT_EQ(loaded.run_json(), run);
+
+    // Broken overrides: the engine's message, Launch off.
+    dialog.model_picker()->set_config_overrides(R"({"n_layer": "two"})");
+    EXPECT_FALSE(dialog.is_valid());
+    EXPECT_TRUE(dialog.problem().contains("n_layer")) << dialog.problem().toStdString();
+    EXPECT_FALSE(dialog.launch_button()->isEnabled());
+
+    // A tokenizer file that does not exist is named on the Model tab.
+    dialog.model_picker()->set_config_overrides("");
+    dialog.tokenizer_picker()->choice_box()->setCurrentIndex(2);
+    dialog.tokenizer_picker()->path_edit()->setText(dir_.filePath("missing-tokenizer.json"));
+    emit dialog.tokenizer_picker()->changed();
+    wait_for_probe(dialog);
+    EXPECT_FALSE(dialog.is_valid());
+    EXPECT_TRUE(dialog.tokenizer_picker()->status().contains("missing-tokenizer.json"))
+        << dialog.tokenizer_picker()->status().toStdString();
 }
 
 }  // namespace
