@@ -11,6 +11,7 @@
 #include <QSignalBlocker>
 
 #include "core/data/clm_dataset.h"
+#include "ui/run_form/recent_paths.h"
 
 namespace lathe::ui::run_form {
 
@@ -132,10 +133,11 @@ DatasetPicker::~DatasetPicker() {
 
 void DatasetPicker::browse(QLineEdit* target) {
     const auto paths = QFileDialog::getOpenFileNames(
-        this, "Text files", QString(),
+        this, "Text files", last_folder("data"),
         "Text data (*.txt *.jsonl *.json *.csv *.tsv);;All files (*)");
     if (paths.isEmpty())
         return;
+    remember_folder("data", paths.front());
     target->setText(paths.join(';'));
     if (target == train_files_)
         start_probe();

@@ -10,6 +10,7 @@
 
 #include "core/models/model_config.h"
 #include "core/util/error.h"
+#include "ui/run_form/recent_paths.h"
 
 namespace lathe::ui::run_form {
 
@@ -82,10 +83,13 @@ ModelPicker::ModelPicker(QWidget* parent) : QWidget(parent) {
 }
 
 void ModelPicker::browse() {
-    const auto path =
-        QFileDialog::getExistingDirectory(this, "Hugging Face model folder", folder_->text());
-    if (!path.isEmpty())
-        set_folder(path);
+    const auto path = QFileDialog::getExistingDirectory(
+        this, "Hugging Face model folder",
+        folder_->text().isEmpty() ? last_folder("model") : folder_->text());
+    if (path.isEmpty())
+        return;
+    remember_folder("model", path);
+    set_folder(path);
 }
 
 void ModelPicker::set_preset(const QString& preset) {

@@ -2,16 +2,19 @@
 
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLocale>
+#include <QMenu>
 #include <QVBoxLayout>
 
 #include "core/run/run_config.h"
 #include "core/trainer/step_plan.h"
 #include "core/training_args/validate.h"
 #include "core/util/error.h"
+#include "ui/run_form/recent_paths.h"
 
 namespace lathe::ui::run_form {
 
@@ -51,7 +54,11 @@ NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
 
     dry_run_ = new QPushButton("Dry run", this);
     auto* save = new QPushButton("Save preset…", this);
-    auto* load = new QPushButton("Load preset…", this);
+    // Load: the presets used lately (QSettings), or any file.
+    auto* load = new QPushButton("Load preset", this);
+    recent_menu_ = new QMenu(load);
+    load->setMenu(recent_menu_);
+    connect(recent_menu_, &QMenu::aboutToShow, this, &NewRunDialog::fill_recent_menu);
     launch_ = new QPushButton("Launch", this);
     launch_->setDefault(true);
     auto* cancel = new QPushButton("Cancel", this);
@@ -106,16 +113,10 @@ NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
         emit dryRunFinished(ok, output);
     });
     connect(save, &QPushButton::clicked, this, [this] {
-        const auto path =
-            QFileDialog::getSaveFileName(this, "Save preset", QString(), "JSON (*.json)");
+        const auto path = QFileDialog::getSaveFileName(this, "Save preset", last_folder("presets"),
+                                                       "JSON (*.json)");
         if (!path.isEmpty())
             save_preset(path);
-    });
-    connect(load, &QPushButton::clicked, this, [this] {
-        const auto path =
-            QFileDialog::getOpenFileName(this, "Load preset", QString(), "JSON (*.json)");
-        if (!path.isEmpty())
-            load_preset(path);
     });
     connect(launch_, &QPushButton::clicked, this, [this] {
         if (is_valid())
@@ -218,6 +219,7 @@ bool NewRunDialog::save_preset(const QString& path) {
         return false;
     }
     file.write(QByteArray::fromStdString(run_json().dump(2) + "\n"));
+    remember_preset(path);
     status_->setText("Saved preset " + path);
     return true;
 }
@@ -236,8 +238,25 @@ bool NewRunDialog::load_preset(const QString& path) {
         status_->setText(QString::fromStdString(e.what()));
         return false;
     }
+    remember_preset(path);
     recheck();
     return true;
+}
+
+void NewRunDialog::fill_recent_menu() {
+    recent_menu_->clear();
+    for (const QString& path : recent_presets()) {
+        recent_menu_->addAction(QFileInfo(path).fileName() + "  —  " + path,
+                                [this, path] { load_preset(path); });
+    }
+    if (!recent_menu_->isEmpty())
+        recent_menu_->addSeparator();
+    recent_menu_->addAction("Browse…", [this] {
+        const auto path = QFileDialog::getOpenFileName(this, "Load preset", last_folder("presets"),
+                                                       "JSON (*.json)");
+        if (!path.isEmpty())
+            load_preset(path);
+    });
 }
 
 }  // namespace lathe::ui::run_form

@@ -3,6 +3,7 @@
 #include <QDialog>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QString>
@@ -42,6 +43,9 @@ class NewRunDialog : public QDialog {
     bool save_preset(const QString& path);
     bool load_preset(const QString& path);
     QString status() const { return status_->text(); }
+    // "Load preset"'s menu: the recent presets, then Browse…; rebuilt each time it opens.
+    QMenu* recent_presets_menu() const { return recent_menu_; }
+    void fill_recent_menu();
 
     ModelPicker* model_picker() const { return model_; }
     TokenizerPicker* tokenizer_picker() const { return tokenizer_; }
@@ -77,6 +81,7 @@ class NewRunDialog : public QDialog {
     QPushButton* dry_run_ = nullptr;
     QPushButton* launch_ = nullptr;
     DryRunner* dry_runner_ = nullptr;
+    QMenu* recent_menu_ = nullptr;
     QString problem_;
 };
 

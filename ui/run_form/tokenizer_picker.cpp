@@ -5,6 +5,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include "ui/run_form/recent_paths.h"
+
 namespace lathe::ui::run_form {
 
 namespace {
@@ -41,10 +43,13 @@ TokenizerPicker::TokenizerPicker(QWidget* parent) : QWidget(parent) {
     });
     connect(path_, &QLineEdit::editingFinished, this, &TokenizerPicker::changed);
     connect(browse, &QPushButton::clicked, this, [this] {
-        const auto path = QFileDialog::getOpenFileName(this, "tokenizer.json", path_->text(),
-                                                       "Tokenizer (tokenizer.json *.json)");
+        const auto path = QFileDialog::getOpenFileName(
+            this, "tokenizer.json",
+            path_->text().isEmpty() ? last_folder("tokenizer") : path_->text(),
+            "Tokenizer (tokenizer.json *.json)");
         if (path.isEmpty())
             return;
+        remember_folder("tokenizer", path);
         path_->setText(path);
         emit changed();
     });

@@ -1,10 +1,13 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <QAction>
 #include <QFile>
 #include <QLineEdit>
+#include <QMenu>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 
@@ -16,6 +19,7 @@
 #include "tests/ui/run_form/qt_app.h"
 
 #include "ui/run_form/new_run_dialog.h"
+#include "ui/run_form/recent_paths.h"
 
 namespace lathe::ui::run_form {
 namespace {
@@ -308,6 +312,35 @@ TEST_F(NewRunDialogTest, TokenizerOverridesAndSamplePromptRoundTrip) {
     EXPECT_FALSE(dialog.is_valid());
     EXPECT_TRUE(dialog.tokenizer_picker()->status().contains("missing-tokenizer.json"))
         << dialog.tokenizer_picker()->status().toStdString();
+}
+
+// Saved and loaded presets are offered again by "Load preset" in a later dialog (QSettings), most
+// recent first; one that was deleted is not.
+TEST_F(NewRunDialogTest, RecentPresetsAreOfferedAgain) {
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, dir_.filePath("settings"));
+    QSettings().clear();
+    NewRunDialog dialog;
+    fill(dialog);
+    const auto first = dir_.filePath("first.json");
+    const auto second = dir_.filePath("second.json");
+    ASSERT_TRUE(dialog.save_preset(first));
+    dialog.set_name("renamed");
+    ASSERT_TRUE(dialog.save_preset(second));
+    EXPECT_EQ(recent_presets(), QStringList({second, first}));
+    EXPECT_EQ(last_folder("presets"), dir_.path());
+
+    NewRunDialog later;
+    later.fill_recent_menu();
+    const auto actions = later.recent_presets_menu()->actions();
+    ASSERT_GE(actions.size(), 3);  // second, first, separator, Browse…
+    EXPECT_TRUE(actions[0]->text().contains(second));
+    actions[1]->trigger();  // first.json
+    wait_for_probe(later);
+    EXPECT_EQ(later.run_json()["name"], "tiny");
+    EXPECT_EQ(recent_presets(), QStringList({first, second}));
+
+    QFile::remove(second);
+    EXPECT_EQ(recent_presets(), QStringList({first}));
 }
 
 }  // namespace
