@@ -248,4 +248,8 @@ void DashboardPanel::set_details(const RunDetails& d) {
     }
 }
 
+QString DashboardPanel::sample_text() const {
+    return sample_->toPlainText();
+}
+
 }  // namespace lathe::ui::studio

@@ -47,6 +47,8 @@ class DashboardPanel : public QWidget {
     double smoothing() const;
     void set_smoothing(double weight);
     QLabel* status_label() const { return status_; }
+    // The newest generated sample as shown: "step N: " + prompt and continuation.
+    QString sample_text() const;
     QLabel* failure_label() const { return failure_; }
     // The GPUs and memory of the host the run is on (ui/hosts/host_rows.h usage_summary).
     void set_host_usage(const QString& text);

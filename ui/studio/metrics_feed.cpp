@@ -122,7 +122,8 @@ void MetricsFeed::poll_run(const QString& qid) {
     }
     const auto samples = registry_->samples(id);
     if (!samples.empty()) {
-        details.last_sample = QString::fromStdString(samples.back().prompt + samples.back().text);
+        // The event's text is the prompt and its continuation already (events.md).
+        details.last_sample = QString::fromStdString(samples.back().text);
         details.last_sample_step = samples.back().step;
     }
     for (const auto& c : registry_->checkpoints(id)) {

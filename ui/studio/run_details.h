@@ -22,7 +22,7 @@ struct RunDetails {
     qint64 max_steps = 0;
     double started_at = 0;  // unix seconds; 0 when not started
     double ended_at = 0;    // 0 while running
-    QString last_sample;    // prompt + generated text of the newest sample
+    QString last_sample;    // the newest sample: its prompt and the continuation
     qint64 last_sample_step = 0;
     QString config_text;  // run.json, indented
     QString parent_diff;  // what a fork changed against its parent, or ""

@@ -149,7 +149,14 @@ TEST_F(Studio, LaunchFromTheDialogShowsTheRunAndItsLossChartFillsUntilFinished) 
     dialog->training_form()->set_values({{"max_steps", 12},
                                          {"logging_steps", 1},
                                          {"save_steps", 6},
-                                         {"per_device_train_batch_size", 2}});
+                                         {"per_device_train_batch_size", 2},
+                                         {"eval_strategy", "steps"},
+                                         {"eval_steps", 12}});
+    // A sample at each evaluation, from the Samples tab.
+    core::run::SampleSpec sample;
+    sample.prompt = "Q: why";
+    sample.max_new_tokens = 6;
+    dialog->sample_editor()->set_spec(sample);
     // Two data-parallel processes on this machine, chosen in the dialog's "Where" row.
     dialog->target_picker()->processes_box()->setValue(2);
     ASSERT_TRUE(wait_until([&] { return dialog->launch_button()->isEnabled(); }, 20000))
@@ -178,6 +185,11 @@ TEST_F(Studio, LaunchFromTheDialogShowsTheRunAndItsLossChartFillsUntilFinished) 
     const auto run_dir = std::filesystem::path(record(id.toStdString()).run_dir);
     EXPECT_EQ(core::run_manager::read_run_metadata(run_dir.string()).processes, 2);
     EXPECT_TRUE(std::filesystem::exists(run_dir / "ranks" / "rank-1.stdout.log"));
+    // The sample of the evaluation at step 12, its prompt once.
+    ASSERT_TRUE(wait_until([&] { return !window.dashboard()->sample_text().isEmpty(); }));
+    const QString shown = window.dashboard()->sample_text();
+    EXPECT_TRUE(shown.startsWith("step 12: Q: why")) << shown.toStdString();
+    EXPECT_EQ(shown.count("Q: why"), 1) << shown.toStdString();
 }
 
 TEST_F(Studio, ResumeFromTheCheckpointBrowserCreatesAChildThatContinues) {
