@@ -231,7 +231,9 @@ void DashboardPanel::set_details(const RunDetails& d) {
     if (d.id != primary())
         return;
     title_->setText(d.name + QStringLiteral("  (") + d.id + QStringLiteral(")"));
-    status_->setText(d.status + eta_text(d));
+    status_->setText(d.status +
+                     (d.epoch ? QStringLiteral(", epoch %1").arg(*d.epoch, 0, 'f', 2) : QString()) +
+                     eta_text(d));
     progress_->setRange(0, static_cast<int>(std::max<qint64>(d.max_steps, 1)));
     progress_->setValue(
         static_cast<int>(std::min(d.global_step, std::max<qint64>(d.max_steps, 1))));

@@ -130,11 +130,17 @@ void MetricsFeed::poll_run(const QString& qid) {
         if (c.present)
             details.checkpoint_steps.push_back(c.step);
     }
+    if (fresh || progress.last_seq != d.ingested_seq) {
+        d.ingested_seq = progress.last_seq;
+        deliver_points(*run, d);
+    }
+    details.epoch = d.epoch;
     emit detailsUpdated(details, generation_);
+}
 
-    if (!fresh && progress.last_seq == d.ingested_seq)
-        return;
-    d.ingested_seq = progress.last_seq;
+void MetricsFeed::deliver_points(const core::registry::RunRecord& run_record, Delivered& d) {
+    const std::string& id = run_record.id;
+    const auto* run = &run_record;
     const auto tokens = registry_->metric_series(id, "num_input_tokens_seen");
     // A child shown with its parent starts at the parent's point at the checkpoint they share,
     // so that the two curves read as one line that forks there.
@@ -182,6 +188,8 @@ void MetricsFeed::poll_run(const QString& qid) {
             point.sample.value = p.value;
             batch.push_back(std::move(point));
             newest = std::max(newest, p.seq);
+            if (p.epoch)
+                d.epoch = std::max(d.epoch.value_or(0.0), *p.epoch);
         }
     }
     if (!batch.empty())

@@ -9,6 +9,7 @@
 #include <QObject>
 #include <QStringList>
 
+#include "core/registry/records.h"
 #include "core/run_manager/lathe_paths.h"
 #include "ui/studio/run_details.h"
 
@@ -53,8 +54,11 @@ class MetricsFeed : public QObject {
         std::map<std::string, std::int64_t> seq;  // per metric key: newest seq delivered
         std::optional<QString> compare_diff;      // computed once per follow()
         std::set<std::string> joined;             // keys whose curve starts at the parent's point
+        std::optional<double> epoch;              // the newest epoch of the points delivered
     };
     void poll_run(const QString& id);
+    // The run's points not delivered yet, to the throttle.
+    void deliver_points(const core::registry::RunRecord& run, Delivered& d);
 
     core::run_manager::LathePaths paths_;
     dashboard::ReplotThrottle* throttle_;

@@ -20,9 +20,10 @@ struct RunDetails {
     std::optional<int> exit_code;
     qint64 global_step = 0;
     qint64 max_steps = 0;
-    double started_at = 0;  // unix seconds; 0 when not started
-    double ended_at = 0;    // 0 while running
-    QString last_sample;    // the newest sample: its prompt and the continuation
+    std::optional<double> epoch;  // of the newest logged point
+    double started_at = 0;        // unix seconds; 0 when not started
+    double ended_at = 0;          // 0 while running
+    QString last_sample;          // the newest sample: its prompt and the continuation
     qint64 last_sample_step = 0;
     QString config_text;  // run.json, indented
     QString parent_diff;  // what a fork changed against its parent, or ""

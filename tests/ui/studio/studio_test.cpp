@@ -180,6 +180,16 @@ TEST_F(Studio, LaunchFromTheDialogShowsTheRunAndItsLossChartFillsUntilFinished) 
         return window.dashboard()->status_label()->text().startsWith("finished");
     })) << window.dashboard()->status_label()->text().toStdString();
     EXPECT_EQ(record(id.toStdString()).global_step, 12);
+    // "finished, epoch E" with the epoch of the run's last logged loss.
+    const auto losses =
+        core::run_manager::RunManager(paths_).registry().metric_series(id.toStdString(), "loss");
+    ASSERT_FALSE(losses.empty());
+    ASSERT_TRUE(losses.back().epoch.has_value());
+    const QString epoch = QStringLiteral("finished, epoch %1").arg(*losses.back().epoch, 0, 'f', 2);
+    EXPECT_TRUE(wait_until([&] {
+        return window.dashboard()->status_label()->text().startsWith(epoch);
+    })) << window.dashboard()->status_label()->text().toStdString()
+        << " vs " << epoch.toStdString();
     ASSERT_TRUE(
         wait_until([&] { return window.dashboard()->chart("loss")->stored_point_count() >= 12; }));
     const auto run_dir = std::filesystem::path(record(id.toStdString()).run_dir);
