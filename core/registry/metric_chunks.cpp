@@ -214,18 +214,31 @@ std::int64_t merge_metric_points(sqlite::Database& db, std::int64_t run, std::in
 }
 
 void read_metric_series(const sqlite::Database& db, std::int64_t run, std::int64_t key,
-                        const std::string& what, std::vector<MetricPoint>& out) {
-    // One allocation for the whole series: its size is in the chunk rows, read without the blobs.
-    auto& count =
-        db.cached("SELECT coalesce(sum(count), 0) FROM metric_chunks WHERE run = ?1 AND key = ?2");
-    count.bind(1, run).bind(2, key);
+                        const std::string& what, std::vector<MetricPoint>& out,
+                        std::int64_t after_seq) {
+    // Chunks hold consecutive seq ranges: the one that starts at or before after_seq may hold
+    // newer points, every later one does. Both bounds use the primary key (run, key, first_seq).
+    auto& first = db.cached(
+        "SELECT coalesce(max(first_seq), 0) FROM metric_chunks WHERE run = ?1 AND key = ?2 AND "
+        "first_seq <= ?3");
+    first.bind(1, run).bind(2, key).bind(3, after_seq);
+    first.step();
+    const std::int64_t from_seq = first.int64(0);
+    first.reset();
+    // One allocation for the points read: their number is in the chunk rows, read without the
+    // blobs.
+    auto& count = db.cached(
+        "SELECT coalesce(sum(count), 0) FROM metric_chunks WHERE run = ?1 AND key = ?2 AND "
+        "first_seq >= ?3");
+    count.bind(1, run).bind(2, key).bind(3, from_seq);
     count.step();
     out.reserve(out.size() + static_cast<std::size_t>(count.int64(0)));
     count.reset();
     auto& read = db.cached(
-        "SELECT first_seq, data FROM metric_chunks WHERE run = ?1 AND key = ?2 ORDER BY "
-        "first_seq");
-    read.bind(1, run).bind(2, key);
+        "SELECT first_seq, data FROM metric_chunks WHERE run = ?1 AND key = ?2 AND first_seq >= ?3 "
+        "ORDER BY first_seq");
+    read.bind(1, run).bind(2, key).bind(3, from_seq);
+    const std::size_t start = out.size();
     while (read.step()) {
         if (!decode_chunk(read.blob(1), read.int64(0), out)) {
             read.reset();
@@ -233,6 +246,11 @@ void read_metric_series(const sqlite::Database& db, std::int64_t run, std::int64
         }
     }
     read.reset();
+    if (after_seq > 0) {
+        out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(),
+                                 [after_seq](const MetricPoint& p) { return p.seq <= after_seq; }),
+                  out.end());
+    }
 }
 
 }  // namespace lathe::core::registry

@@ -37,9 +37,11 @@ bool decode_chunk(std::string_view blob, std::int64_t first_seq, std::vector<Met
 std::int64_t merge_metric_points(sqlite::Database& db, std::int64_t run, std::int64_t key,
                                  std::vector<MetricPoint>& points);
 
-// The series (run, key) in seq order, appended to `out`. Throws Error naming the registry file
+// The series (run, key) in seq order, appended to `out`; with after_seq > 0 only points whose seq
+// is larger, reading only the chunks that can hold them. Throws Error naming the registry file
 // and `what` (the run) when a chunk is damaged.
 void read_metric_series(const sqlite::Database& db, std::int64_t run, std::int64_t key,
-                        const std::string& what, std::vector<MetricPoint>& out);
+                        const std::string& what, std::vector<MetricPoint>& out,
+                        std::int64_t after_seq = 0);
 
 }  // namespace lathe::core::registry

@@ -68,8 +68,11 @@ class Registry {
 
     // What ingestion and importers recorded.
     std::vector<std::string> metric_keys(const std::string& id) const;
-    // Ordered by step, then seq (a run resumed from an earlier checkpoint repeats steps).
-    std::vector<MetricPoint> metric_series(const std::string& id, const std::string& key) const;
+    // Ordered by step, then seq (a run resumed from an earlier checkpoint repeats steps). With
+    // after_seq > 0 only the points logged after it (seq > after_seq), at the cost of those: what
+    // a live view polls for.
+    std::vector<MetricPoint> metric_series(const std::string& id, const std::string& key,
+                                           std::int64_t after_seq = 0) const;
     std::vector<CheckpointRecord> checkpoints(const std::string& id) const;  // by step
     std::vector<SampleRecord> samples(const std::string& id) const;          // by seq
     IngestionProgress ingestion_progress(const std::string& id) const;

@@ -22,8 +22,8 @@ std::vector<std::string> Registry::metric_keys(const std::string& id) const {
     return keys;
 }
 
-std::vector<MetricPoint> Registry::metric_series(const std::string& id,
-                                                 const std::string& key) const {
+std::vector<MetricPoint> Registry::metric_series(const std::string& id, const std::string& key,
+                                                 std::int64_t after_seq) const {
     const std::int64_t run = run_key(id);
     auto& find_key = db_.cached("SELECT key_id FROM metric_keys WHERE name = ?1");
     find_key.bind(1, key);
@@ -32,7 +32,7 @@ std::vector<MetricPoint> Registry::metric_series(const std::string& id,
     find_key.reset();
     std::vector<MetricPoint> points;
     if (known)
-        read_metric_series(db_, run, key_id, id, points);
+        read_metric_series(db_, run, key_id, id, points, after_seq);
     // Chunks come in seq order; a run resumed from an earlier checkpoint repeats steps, and a
     // stable sort by step (almost always already sorted) is far cheaper than an SQL ORDER BY.
     if (!std::is_sorted(points.begin(), points.end(),

@@ -23,10 +23,10 @@ bool plotted(const std::string& key) {
 
 // The x value at `step` of a cumulative series (tokens seen), from the newest point at or
 // before it.
-double value_at_step(const std::vector<core::registry::MetricPoint>& series, std::int64_t step) {
-    auto it = std::upper_bound(
-        series.begin(), series.end(), step,
-        [](std::int64_t s, const core::registry::MetricPoint& p) { return s < p.step; });
+template <typename Point>
+double value_at_step(const std::vector<Point>& series, std::int64_t step) {
+    auto it = std::upper_bound(series.begin(), series.end(), step,
+                               [](std::int64_t s, const Point& p) { return s < p.step; });
     return it == series.begin() ? 0.0 : std::prev(it)->value;
 }
 
@@ -141,7 +141,14 @@ void MetricsFeed::poll_run(const QString& qid) {
 void MetricsFeed::deliver_points(const core::registry::RunRecord& run_record, Delivered& d) {
     const std::string& id = run_record.id;
     const auto* run = &run_record;
-    const auto tokens = registry_->metric_series(id, "num_input_tokens_seen");
+    // Tokens seen, kept and extended by what was logged since: a poll costs the new points, not
+    // the whole run.
+    for (const auto& p : registry_->metric_series(id, "num_input_tokens_seen", d.tokens_seq)) {
+        if (d.tokens.empty() || p.step >= d.tokens.back().step)
+            d.tokens.push_back({p.step, p.value});
+        d.tokens_seq = std::max(d.tokens_seq, p.seq);
+    }
+    const auto& tokens = d.tokens;
     // A child shown with its parent starts at the parent's point at the checkpoint they share,
     // so that the two curves read as one line that forks there.
     std::int64_t join_step = -1;  // none
@@ -174,9 +181,7 @@ void MetricsFeed::deliver_points(const core::registry::RunRecord& run_record, De
         }
         std::int64_t& newest = d.seq[key];
         const std::int64_t delivered = newest;
-        for (const auto& p : registry_->metric_series(id, key)) {
-            if (p.seq <= delivered)
-                continue;
+        for (const auto& p : registry_->metric_series(id, key, delivered)) {
             dashboard::LivePoint point;
             point.run_id = id;
             point.metric_key = key;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <QObject>
 #include <QStringList>
@@ -55,6 +56,12 @@ class MetricsFeed : public QObject {
         std::optional<QString> compare_diff;      // computed once per follow()
         std::set<std::string> joined;             // keys whose curve starts at the parent's point
         std::optional<double> epoch;              // the newest epoch of the points delivered
+        struct StepValue {
+            std::int64_t step = 0;
+            double value = 0.0;
+        };
+        std::vector<StepValue> tokens;  // num_input_tokens_seen so far, by step
+        std::int64_t tokens_seq = 0;    // its newest seq read
     };
     void poll_run(const QString& id);
     // The run's points not delivered yet, to the throttle.

@@ -119,6 +119,34 @@ TEST(RegistryRuns, MetricPointsAreIdempotentAndOrderedByStep) {
     EXPECT_TRUE(reg.metric_series("r1", "unknown").empty());
 }
 
+// What a live view polls: the points after a seq, across chunk boundaries (512 points a chunk),
+// equal to the tail of the whole series.
+TEST(RegistryRuns, MetricSeriesAfterASeqIsTheTailOfTheWholeSeries) {
+    auto reg = fresh("runs-metrics-since");
+    reg.insert_run(make_run("r1"));
+    for (std::int64_t batch = 0; batch < 7; ++batch) {
+        std::vector<MetricPoint> points;
+        for (std::int64_t i = 1; i <= 300; ++i) {
+            const std::int64_t seq = batch * 300 + i;
+            points.push_back(
+                {seq, seq, {}, static_cast<double>(seq), 1.0 / static_cast<double>(seq)});
+        }
+        reg.add_metric_points("r1", "loss", points);
+    }
+    const auto all = reg.metric_series("r1", "loss");
+    ASSERT_EQ(all.size(), 2100u);
+    for (const std::int64_t after : {0, 1, 299, 300, 511, 512, 513, 1024, 1500, 2099, 2100, 5000}) {
+        const auto tail = reg.metric_series("r1", "loss", after);
+        std::vector<std::int64_t> expected, got;
+        for (const auto& p : all)
+            if (p.seq > after)
+                expected.push_back(p.seq);
+        for (const auto& p : tail)
+            got.push_back(p.seq);
+        EXPECT_EQ(got, expected) << "after " << after;
+    }
+}
+
 TEST(RegistryRuns, CheckpointsKeepOneBestAndRememberDeletion) {
     auto reg = fresh("runs-checkpoints");
     reg.insert_run(make_run("r1"));
