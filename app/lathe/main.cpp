@@ -102,22 +102,24 @@ int manual_command(int argc, char** argv) {
     try {
         for (const auto& a : rest) {
             if (a == "-h" || a == "--help") {
-                std::cout << (is_train ? "lathe train [run.json] [--name N] [--tag T]... "
-                                         "[--host HOST[,HOST...]] [--gpus 0,2,3] [--nproc N] "
-                                         "[--max-failures N] "
-                                         "[--key value]...\n"
-                                         "  --max-failures N: restart a failed run from its "
-                                         "latest checkpoint up to N times\n"
-                                         "lathe train [run.json] --slurm LOGIN_HOST [--nodes N] "
-                                         "[--nproc TASKS_PER_NODE] [--gpus-per-node G] [--time "
-                                         "T] [--partition P] [--account A] [--sbatch '#SBATCH "
-                                         "...'] [--slurm-prefix 'module load slurm &&']\n"
-                                         "  --nproc N: N data-parallel processes (one per GPU, "
-                                         "or Gloo CPU processes)\n"
-                                       : "lathe runs fork RUN [--checkpoint N] [--config "
-                                         "run.json] [--name N] [--key value]...\n")
-                          << "  --key value: any TrainingArguments field (lathe-train "
-                             "--print-schema lists them)\n";
+                std::cout
+                    << (is_train
+                            ? "lathe train [run.json] [--name N] [--tag T]... "
+                              "[--host HOST[,HOST...]] [--gpus 0,2,3 | A=0,1;B=2,3] [--nproc N] "
+                              "[--max-failures N] "
+                              "[--key value]...\n"
+                              "  --max-failures N: restart a failed run from its "
+                              "latest checkpoint up to N times\n"
+                              "lathe train [run.json] --slurm LOGIN_HOST [--nodes N] "
+                              "[--nproc TASKS_PER_NODE] [--gpus-per-node G] [--time "
+                              "T] [--partition P] [--account A] [--sbatch '#SBATCH "
+                              "...'] [--slurm-prefix 'module load slurm &&']\n"
+                              "  --nproc N: N data-parallel processes (one per GPU, "
+                              "or Gloo CPU processes)\n"
+                            : "lathe runs fork RUN [--checkpoint N] [--config "
+                              "run.json] [--name N] [--key value]...\n")
+                    << "  --key value: any TrainingArguments field (lathe-train "
+                       "--print-schema lists them)\n";
                 return kCliSuccess;
             }
         }

@@ -19,6 +19,7 @@
 #include "core/registry/ingest.h"
 #include "core/registry/ingest_lock.h"
 #include "core/run_manager/config_diff.h"
+#include "core/run_manager/gpu_lists.h"
 #include "core/run_manager/hf_output_folder.h"
 #include "core/run_manager/run_ids.h"
 #include "core/run_manager/run_metadata.h"
@@ -120,16 +121,14 @@ RunRecord RunManager::submit(const PreparedRun& prepared, const SubmitOptions& o
                                                 : "run";
     meta.target = options.target;
     meta.gpus = options.gpus;
+    std::int64_t listed_gpus = 0;
     if (!meta.gpus.empty()) {
-        static const std::regex list(R"(^\d+(,\d+)*$)");
-        if (!std::regex_match(meta.gpus, list))
-            throw Error("gpus = \"" + meta.gpus +
-                        "\" must list GPU indices separated by commas, e.g. 0,2,3");
         if (options.target.rfind("slurm:", 0) == 0)
             throw Error("gpus: SLURM allocates a job's GPUs; use --gpus-per-node instead");
+        const auto lists =
+            gpu_lists_per_host(meta.gpus, run_hosts(options.target, options.extra_hosts));
+        listed_gpus = 1 + std::count(lists.front().begin(), lists.front().end(), ',');
     }
-    const auto listed_gpus =
-        meta.gpus.empty() ? 0 : 1 + std::count(meta.gpus.begin(), meta.gpus.end(), ',');
     meta.processes = options.processes > 0 ? options.processes : listed_gpus > 0 ? listed_gpus : 1;
     if (meta.processes > 4096)
         throw Error("processes = " + std::to_string(meta.processes) +

@@ -12,6 +12,7 @@
 
 #include "core/launch/records.h"
 #include "core/launch/signals.h"
+#include "core/run_manager/gpu_lists.h"
 #include "core/run_manager/run_metadata.h"
 #include "core/util/error.h"
 #include "core/util/sha256.h"
@@ -353,14 +354,17 @@ SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry
         } else if (processes > 1) {
             common = {"--nproc-per-node", std::to_string(processes)};
         }
-        const std::string& gpus = meta.gpus;
-        if (!gpus.empty()) {
-            // The run's GPU list wins over a forwarded CUDA_VISIBLE_DEVICES.
+        // The run's GPU list (the same on every node, or one per node) wins over a forwarded
+        // CUDA_VISIBLE_DEVICES.
+        std::vector<std::string> node_names;
+        for (const auto& node : nodes)
+            node_names.push_back(node.host.name);
+        const auto gpu_lists = core::run_manager::gpu_lists_per_host(meta.gpus, node_names);
+        if (!meta.gpus.empty()) {
             env.erase(
                 std::remove_if(env.begin(), env.end(),
                                [](const auto& kv) { return kv.first == "CUDA_VISIBLE_DEVICES"; }),
                 env.end());
-            env.emplace_back("CUDA_VISIBLE_DEVICES", gpus);
         }
         for (std::size_t n = 0; n < nodes.size(); ++n) {
             current = nodes[n].host.name;
@@ -369,8 +373,11 @@ SshLauncher::Started SshLauncher::start(const core::registry::Registry& registry
                 arguments.push_back("--node-rank");
                 arguments.push_back(std::to_string(n));
             }
+            auto node_env = env;
+            if (!gpu_lists[n].empty())
+                node_env.emplace_back("CUDA_VISIBLE_DEVICES", gpu_lists[n]);
             started.push_back(nodes[n].host.name);
-            start_node(pool_, nodes[n], run, arguments, env);
+            start_node(pool_, nodes[n], run, arguments, node_env);
         }
         int pid = 0;
         for (std::size_t n = 0; n < nodes.size(); ++n) {

@@ -8,6 +8,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "core/run_manager/gpu_lists.h"
+
 namespace lathe::ui::run_form {
 
 namespace {
@@ -29,7 +31,9 @@ LaunchTargetPicker::LaunchTargetPicker(QWidget* parent) : QWidget(parent) {
     processes_->setToolTip(tr("Data-parallel processes per host; auto: one per listed GPU"));
     gpus_ = new QLineEdit(this);
     gpus_->setPlaceholderText(tr("all GPUs"));
-    gpus_->setToolTip(tr("GPU indices, e.g. 0,2,3 (CUDA_VISIBLE_DEVICES on every host)"));
+    gpus_->setToolTip(
+        tr("GPU indices, e.g. 0,2,3 (CUDA_VISIBLE_DEVICES on every host), or one "
+           "list per host of a multi-node run, e.g. A=0,1;B=2,3"));
     max_failures_ = new QSpinBox(this);
     max_failures_->setRange(0, 100);
     max_failures_->setToolTip(tr("Restart from the latest checkpoint after a failure, this often"));
@@ -101,16 +105,23 @@ LaunchTarget LaunchTargetPicker::choice() const {
 }
 
 QString LaunchTargetPicker::problem() const {
-    static const QRegularExpression gpu_list(QStringLiteral("^(\\d+(,\\d+)*)?$"));
-    if (!gpu_list.match(gpus_->text().trimmed()).hasMatch())
-        return tr("GPUs = \"%1\": list GPU indices separated by commas, e.g. 0,2,3")
-            .arg(gpus_->text());
     static const QRegularExpression host_list(
         QStringLiteral("^[A-Za-z0-9_.@:-]+(,[A-Za-z0-9_.@:-]+)*$"));
     const QString hosts = host_->currentText().trimmed().remove(' ');
     if (host_->currentText().trimmed() != kThisMachine && !host_list.match(hosts).hasMatch())
         return tr("Host = \"%1\": a host name, or several separated by commas")
             .arg(host_->currentText());
+    // The run manager's own rule for the GPU field (one list, or one per host).
+    const LaunchTarget t = choice();
+    std::vector<std::string> extra;
+    for (const QString& host : t.extra_hosts)
+        extra.push_back(host.toStdString());
+    try {
+        core::run_manager::gpu_lists_per_host(
+            t.gpus.toStdString(), core::run_manager::run_hosts(t.target.toStdString(), extra));
+    } catch (const std::exception& e) {
+        return tr("GPUs: %1").arg(QString::fromStdString(e.what()));
+    }
     return {};
 }
 

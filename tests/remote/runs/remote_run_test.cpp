@@ -232,6 +232,7 @@ TEST_F(RemoteRunTest, OneRunSpansTwoNodesAndStopReachesBoth) {
     core::run_manager::SubmitOptions options;
     options.target = target_for_host("node");
     options.extra_hosts = {"node2"};
+    options.gpus = "node=3;node2=5";  // one list per host: a rank each, its own device
 
     const auto run = manager_->submit(
         core::run_manager::prepare_run(write_config("two-nodes").string(), {}), options);
@@ -265,6 +266,14 @@ TEST_F(RemoteRunTest, OneRunSpansTwoNodesAndStopReachesBoth) {
     fetch_rank_logs(manager_->registry(), pool_, resolve_, done, 1, 1);
     EXPECT_NE(slurp(rank_log_path(run.run_dir, 1, "stdout")).find("rank 1 of 2"),
               std::string::npos);
+    // Each node got its own GPU list.
+    EXPECT_NE(slurp(rank_log_path(run.run_dir, 1, "stdout")).find("CUDA_VISIBLE_DEVICES=5)"),
+              std::string::npos)
+        << slurp(rank_log_path(run.run_dir, 1, "stdout"));
+    fetch_rank_logs(manager_->registry(), pool_, resolve_, done, 0, 1);
+    EXPECT_NE(slurp(rank_log_path(run.run_dir, 0, "stdout")).find("CUDA_VISIBLE_DEVICES=3)"),
+              std::string::npos)
+        << slurp(rank_log_path(run.run_dir, 0, "stdout"));
     EXPECT_THROW(fetch_rank_logs(manager_->registry(), pool_, resolve_, done, 2, 1), core::Error);
     // Its resume runs on both nodes again.
     core::run_manager::RunManager::ChildOptions child;

@@ -114,7 +114,14 @@ TEST_F(NewRunDialogTest, WherePicksHostsProcessesGpusAndRestarts) {
 
     where->gpus_edit()->setText("0;2");
     EXPECT_FALSE(dialog.launch_button()->isEnabled());
-    EXPECT_TRUE(dialog.problem().contains("GPUs = \"0;2\"")) << dialog.problem().toStdString();
+    EXPECT_TRUE(dialog.problem().contains("gpus = \"0;2\"")) << dialog.problem().toStdString();
+    // One list per host, by the run manager's rule: every host named, lists of equal length.
+    where->gpus_edit()->setText("gpu1=0,1;gpu2=2,3");
+    EXPECT_TRUE(dialog.launch_button()->isEnabled()) << dialog.problem().toStdString();
+    where->gpus_edit()->setText("gpu1=0,1");
+    EXPECT_FALSE(dialog.launch_button()->isEnabled());
+    EXPECT_TRUE(dialog.problem().contains("no GPUs listed for host \"gpu2\""))
+        << dialog.problem().toStdString();
     where->gpus_edit()->setText("");
     where->host_box()->setEditText("gpu 1 $(rm)");
     EXPECT_FALSE(dialog.launch_button()->isEnabled());
