@@ -12,6 +12,7 @@
 #include "core/registry/ingest_lock.h"
 #include "core/util/error.h"
 #include "remote/runs/file_mirror.h"
+#include "remote/runs/node_failure.h"
 #include "remote/runs/remote_run_files.h"
 #include "remote/slurm/slurm_client.h"
 #include "remote/ssh/shell_quote.h"
@@ -78,6 +79,49 @@ void mirror_files(ssh::SftpClient& sftp, const RemoteRunLocation& location, cons
     }
 }
 
+// A multi-node run that failed: node 0's agent reports its own ranks, which often only lost the
+// collective because a rank on another node died first. Each other node's agent wrote its own
+// run_failed on that node; the earliest one, when it precedes node 0's, is the cause, and the
+// run's reason says so. Tried on each pass until attributed (node n's event may land a moment
+// after node 0's is seen); a node that cannot be read is left out.
+void attribute_failure(core::run_manager::RunManager& manager, SessionPool& pool,
+                       const HostResolver& resolve, const std::string& run_id,
+                       const RemoteRunLocation& location, RemoteSyncReport& report) {
+    if (location.other_nodes.empty())
+        return;
+    const RunRecord run = manager.registry().get_run(run_id);
+    if (run.status != RunStatus::failed || is_attributed(run.failure_reason) || !run.ended_at)
+        return;
+    std::optional<NodeFailure> first;
+    int first_node = 0;
+    std::string first_host;
+    for (std::size_t n = 0; n < location.other_nodes.size(); ++n) {
+        const auto& node = location.other_nodes[n];
+        try {
+            const RemoteHost host = resolve(manager.registry(), node.host);
+            auto& connection = pool.get(host);
+            const auto failure = last_run_failed(
+                connection.sftp->read_file(node.remote_run_dir + "/events.jsonl", 4u << 20));
+            if (failure && failure->time < *run.ended_at &&
+                (!first || failure->time < first->time)) {
+                first = failure;
+                first_node = static_cast<int>(n) + 1;
+                first_host = node.host;
+            }
+        } catch (const std::exception&) {
+            continue;  // that node's file is not there (yet), or the host does not answer
+        }
+    }
+    if (!first)
+        return;
+    core::registry::RunUpdate update;
+    update.failure_reason =
+        first_failure_reason(first_node, first_host, *first, run.failure_reason);
+    manager.registry().update_run(run_id, update);
+    report.notes.push_back("run " + run_id + ": the failure began on node " +
+                           std::to_string(first_node) + " (" + first_host + ")");
+}
+
 void sync_one(core::run_manager::RunManager& manager, SessionPool& pool,
               const HostResolver& resolve, const RunRecord& run, bool probe,
               RemoteSyncReport& report) {
@@ -103,6 +147,7 @@ void sync_one(core::run_manager::RunManager& manager, SessionPool& pool,
         for (const auto& note : applied.notes) {
             report.notes.push_back(note);
         }
+        attribute_failure(manager, pool, resolve, run.id, location, report);
         ++report.runs_synced;
     } catch (const ssh::SshError& e) {
         pool.drop(host.name);

@@ -300,6 +300,39 @@ TEST_F(RemoteRunTest, OneRunSpansTwoNodesAndStopReachesBoth) {
                                          << slurp(node2_stop / "ranks" / "rank-1.stderr.log");
 }
 
+// A rank killed on node 1: node 0's rank then fails on the broken collective, and node 0's agent
+// reports that. The run's reason names node 1 as where the failure began.
+TEST_F(RemoteRunTest, AFailureOnNodeOneIsNamedAsTheCauseNotNodeZerosBrokenCollective) {
+    lathe::tests::SshdServer second("runs-failing-node");
+    RemoteHost node2 = host_;
+    node2.name = "node2";
+    node2.ssh = second.target();
+    node2.runs_dir = (second.dir() / "node2 runs").string();
+    manager_->registry().put_host("node2", to_json(node2));
+    core::run_manager::SubmitOptions options;
+    options.target = target_for_host("node");
+    options.extra_hosts = {"node2"};
+    const auto run = manager_->submit(
+        core::run_manager::prepare_run(
+            write_config("two-nodes-fail", {{"max_steps", 100000}, {"save_strategy", "no"}})
+                .string(),
+            {}),
+        options);
+    wait_for_losses(run.id, 2);
+    const fs::path node2_dir = read_remote_location(run.run_dir).other_nodes[0].remote_run_dir;
+    const json ranks = json::parse(slurp(node2_dir / "ranks" / "node-1.json"));
+    const auto victim = static_cast<pid_t>(ranks["ranks"][0]["pid"].get<std::int64_t>());
+    ASSERT_EQ(::kill(victim, SIGKILL), 0);
+    follow(run.id);
+    const auto done = manager_->registry().get_run(run.id);
+    EXPECT_EQ(done.status, RunStatus::failed);
+    EXPECT_EQ(done.failure_reason.rfind("node 1 (node2) failed first: rank_failed: ", 0), 0u)
+        << done.failure_reason;
+    EXPECT_NE(done.failure_reason.find("SIGKILL"), std::string::npos) << done.failure_reason;
+    EXPECT_NE(done.failure_reason.find("; node 0 then reported: "), std::string::npos)
+        << done.failure_reason;
+}
+
 TEST_F(RemoteRunTest, AWorkerThatDoesNotRunIsAClearErrorAndNothingStarts) {
     host_.worker_command = "/nonexistent/lathe-train";
     manager_->registry().put_host("node", to_json(host_));
