@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "core/launch/probe.h"
@@ -73,8 +74,13 @@ core::launch::ProcessState slurm_job_state(ssh::Session& session, ssh::SftpClien
 void mirror_files(ssh::SftpClient& sftp, const RemoteRunLocation& location, const RunRecord& run,
                   RemoteSyncReport& report) {
     for (const char* name : kMirroredFiles) {
-        const auto result = mirror_append_only(sftp, location.remote_run_dir + "/" + name,
-                                               (fs::path(run.run_dir) / name).string());
+        std::string remote = location.remote_run_dir + "/" + name;
+        // A SLURM job has no supervisor writing stdout.log: its ranks' output, stdout and stderr,
+        // is SLURM's slurm-<job>.out in the run folder (sbatch --output), the run's stdout here.
+        if (!location.slurm_job_id.empty() && std::string_view(name) == "stdout.log")
+            remote = location.remote_run_dir + "/slurm-" + location.slurm_job_id + ".out";
+        const auto result =
+            mirror_append_only(sftp, remote, (fs::path(run.run_dir) / name).string());
         report.bytes_fetched += result.bytes_appended;
     }
 }

@@ -272,6 +272,10 @@ TEST_F(SlurmJobTest, ARunOnASlurmTargetIsTrackedInTheRegistryAndStops) {
         core::events::read_events((fs::path(run.run_dir) / "events.jsonl").string(), 0).events;
     ASSERT_FALSE(events.empty());
     EXPECT_EQ(events.front()["world_size"], 2);
+    // The job's output (slurm-<id>.out on the cluster) is the run's stdout here.
+    const std::string out = core::util::read_file((fs::path(run.run_dir) / "stdout.log").string());
+    EXPECT_NE(out.find("rank 0 of 2"), std::string::npos) << out;
+    EXPECT_NE(out.find("rank 1 of 2"), std::string::npos) << out;
 
     const auto long_config = tests::write_tiny_run_config(
         laptop / "long", "slurm-long", {{"max_steps", 100000}, {"save_strategy", "no"}});
