@@ -282,16 +282,9 @@ SshLauncher::Started SshLauncher::start_slurm(const core::registry::Registry& re
     slurm::SbatchSpec spec;
     std::string prefix;
     try {
-        spec.nodes = options.value("nodes", std::int64_t{1});
-        spec.gpus_per_node = options.value("gpus_per_node", std::int64_t{0});
-        spec.cpus_per_task = options.value("cpus_per_task", std::int64_t{0});
-        spec.time_limit = options.value("time_limit", std::string());
-        spec.partition = options.value("partition", std::string());
-        spec.account = options.value("account", std::string());
-        spec.master_addr = options.value("master_addr", std::string());
-        spec.extra_sbatch_lines = options.value("extra_sbatch_lines", std::vector<std::string>{});
+        spec = slurm::sbatch_spec_from_options(options);
         prefix = options.value("command_prefix", std::string());
-    } catch (const nlohmann::json::exception& e) {
+    } catch (const std::exception& e) {
         throw core::Error("run " + run.id + ": lathe-run.json \"slurm\": " + e.what());
     }
     spec.run_id = run.id;

@@ -1,5 +1,6 @@
 #include "remote/slurm/sbatch_script.h"
 
+#include <algorithm>
 #include <regex>
 
 #include "core/util/error.h"
@@ -99,6 +100,36 @@ std::string sbatch_script(const SbatchSpec& spec) {
                              spec.run_dir, "--run-id", spec.run_id, "--no-progress"}) +
          "\n";
     return s;
+}
+
+SbatchSpec sbatch_spec_from_options(const nlohmann::json& options) {
+    SbatchSpec spec;
+    if (options.is_null())
+        return spec;
+    if (!options.is_object())
+        throw core::Error("slurm options must be an object");
+    try {
+        spec.nodes = options.value("nodes", std::int64_t{1});
+        spec.gpus_per_node = options.value("gpus_per_node", std::int64_t{0});
+        spec.cpus_per_task = options.value("cpus_per_task", std::int64_t{0});
+        spec.time_limit = options.value("time_limit", std::string());
+        spec.partition = options.value("partition", std::string());
+        spec.account = options.value("account", std::string());
+        spec.master_addr = options.value("master_addr", std::string());
+        spec.extra_sbatch_lines = options.value("extra_sbatch_lines", std::vector<std::string>{});
+    } catch (const nlohmann::json::exception& e) {
+        throw core::Error(std::string("slurm options: ") + e.what());
+    }
+    return spec;
+}
+
+void validate_slurm_options(const nlohmann::json& options, std::int64_t tasks_per_node) {
+    SbatchSpec spec = sbatch_spec_from_options(options);
+    // Stand-ins for what only the submission knows: the run and its folder on the cluster.
+    spec.run_id = "check";
+    spec.run_dir = "/check";
+    spec.tasks_per_node = std::max<std::int64_t>(tasks_per_node, 1);
+    (void)sbatch_script(spec);
 }
 
 }  // namespace lathe::remote::slurm

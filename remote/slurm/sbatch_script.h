@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace lathe::remote::slurm {
 
 // One Lathe run as a SLURM batch job: every task is one rank of lathe-train, started by srun,
@@ -40,5 +42,15 @@ struct SbatchSpec {
 // relative run_dir, nodes < 1, a time limit SLURM would not read, an extra line that is not an
 // "#SBATCH" directive, a newline inside a value).
 std::string sbatch_script(const SbatchSpec& spec);
+
+// A run's "slurm" options (lathe-run.json; the CLI's --nodes, --gpus-per-node, --time, ... and
+// the studio's SLURM fields write them): nodes, gpus_per_node, cpus_per_task, time_limit,
+// partition, account, master_addr, extra_sbatch_lines. Throws core::Error naming the key when one
+// has the wrong type. command_prefix is not part of the script and is read by the caller.
+SbatchSpec sbatch_spec_from_options(const nlohmann::json& options);
+
+// Checks options as sbatch_script would for a run with `tasks_per_node` ranks per node, before
+// anything is submitted. Throws core::Error naming the field.
+void validate_slurm_options(const nlohmann::json& options, std::int64_t tasks_per_node);
 
 }  // namespace lathe::remote::slurm

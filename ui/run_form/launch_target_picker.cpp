@@ -44,11 +44,14 @@ LaunchTargetPicker::LaunchTargetPicker(QWidget* parent) : QWidget(parent) {
     gpu_info_->setStyleSheet(QStringLiteral("color: palette(mid)"));
     gpu_info_->hide();
 
+    slurm_ = new SlurmOptionsEditor(this);
+
     auto* column = new QVBoxLayout(this);
     column->setContentsMargins(0, 0, 0, 0);
     auto* row = new QHBoxLayout;
     column->addLayout(row);
     column->addWidget(gpu_info_);
+    column->addWidget(slurm_);
     row->addWidget(host_, 2);
     row->addWidget(new QLabel(tr("processes"), this));
     row->addWidget(processes_);
@@ -62,6 +65,7 @@ LaunchTargetPicker::LaunchTargetPicker(QWidget* parent) : QWidget(parent) {
     connect(processes_, qOverload<int>(&QSpinBox::valueChanged), this,
             &LaunchTargetPicker::changed);
     connect(gpus_, &QLineEdit::textChanged, this, &LaunchTargetPicker::changed);
+    connect(slurm_, &SlurmOptionsEditor::changed, this, &LaunchTargetPicker::changed);
     connect(max_failures_, qOverload<int>(&QSpinBox::valueChanged), this,
             &LaunchTargetPicker::changed);
 }
@@ -101,6 +105,11 @@ LaunchTarget LaunchTargetPicker::choice() const {
     t.processes = processes_->value();
     t.gpus = gpus_->text().trimmed();
     t.max_failures = max_failures_->value();
+    if (slurm_->enabled() && t.target.startsWith(QStringLiteral("ssh:"))) {
+        // The host is the cluster's login node; SLURM places the ranks.
+        t.target = QStringLiteral("slurm:") + t.target.mid(4);
+        t.slurm = slurm_->options();
+    }
     return t;
 }
 
@@ -111,8 +120,17 @@ QString LaunchTargetPicker::problem() const {
     if (host_->currentText().trimmed() != kThisMachine && !host_list.match(hosts).hasMatch())
         return tr("Host = \"%1\": a host name, or several separated by commas")
             .arg(host_->currentText());
-    // The run manager's own rule for the GPU field (one list, or one per host).
     const LaunchTarget t = choice();
+    if (slurm_->enabled()) {
+        if (!t.target.startsWith(QStringLiteral("slurm:")))
+            return tr("SLURM: choose the cluster's login host in Where (an SSH host)");
+        if (!t.extra_hosts.isEmpty())
+            return tr("SLURM: one login host; the job's nodes are its Nodes field");
+        if (!t.gpus.isEmpty())
+            return tr("GPUs: SLURM allocates a job's GPUs; use GPUs per node instead");
+        return slurm_->problem(t.processes);
+    }
+    // The run manager's own rule for the GPU field (one list, or one per host).
     std::vector<std::string> extra;
     for (const QString& host : t.extra_hosts)
         extra.push_back(host.toStdString());

@@ -183,8 +183,10 @@ void NewRunDialog::update_plan(const nlohmann::json& json) {
                 : choice.gpus.trimmed().isEmpty()
                     ? 1
                     : static_cast<std::int64_t>(choice.gpus.split(',', Qt::SkipEmptyParts).size());
-            const std::int64_t world =
-                per_host * (1 + static_cast<std::int64_t>(choice.extra_hosts.size()));
+            const std::int64_t nodes =
+                choice.slurm.is_object() ? choice.slurm.value("nodes", std::int64_t{1})
+                                         : 1 + static_cast<std::int64_t>(choice.extra_hosts.size());
+            const std::int64_t world = per_host * nodes;
             // Each process sees its shard of the blocks (DistributedSampler, padded).
             const auto plan = core::trainer::plan_steps(args, (*blocks + world - 1) / world, world);
             const QLocale locale;

@@ -388,6 +388,8 @@ QWidget* MainWindow::open_new_run_dialog() {
                                          {"extra_hosts", nlohmann::json::array()}};
                 for (const auto& h : where.extra_hosts)
                     target["extra_hosts"].push_back(h.toStdString());
+                if (!where.slurm.is_null())
+                    target["slurm"] = where.slurm;
                 emit launchRun(QString::fromStdString(run_json.dump()),
                                QString::fromStdString(run_json.value("name", std::string())),
                                QString::fromStdString(target.dump()));

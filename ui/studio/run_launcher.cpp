@@ -70,6 +70,8 @@ void RunLauncher::launch(const QString& run_json_text, const QString& name,
             options.processes = where.value("processes", std::int64_t{0});
             options.gpus = where.value("gpus", std::string());
             options.max_failures = where.value("max_failures", std::int64_t{0});
+            if (where.contains("slurm"))
+                options.slurm = where["slurm"];
         }
         const auto run = manager().submit(prepared, options);
         emit launched(QString::fromStdString(run.id), joined(prepared.warnings));

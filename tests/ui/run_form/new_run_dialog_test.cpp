@@ -131,6 +131,55 @@ TEST_F(NewRunDialogTest, WherePicksHostsProcessesGpusAndRestarts) {
     EXPECT_EQ(where->choice().target, "local");
 }
 
+// A SLURM job through a login host: the resources become the run's "slurm" options, checked by
+// the sbatch script's own rules before anything is submitted.
+TEST_F(NewRunDialogTest, SlurmFieldsMakeASlurmTargetCheckedByTheScriptsRules) {
+    NewRunDialog dialog;
+    fill(dialog);
+    auto* where = dialog.target_picker();
+    auto* slurm = where->slurm_editor();
+    slurm->set_enabled(true);
+    EXPECT_FALSE(dialog.launch_button()->isEnabled());  // this machine is no login node
+    EXPECT_TRUE(dialog.problem().contains("login host")) << dialog.problem().toStdString();
+    where->host_box()->setEditText("login");
+    where->processes_box()->setValue(4);
+    slurm->nodes_box()->setValue(2);
+    slurm->gpus_per_node_box()->setValue(4);
+    slurm->time_edit()->setText("12:00:00");
+    slurm->partition_edit()->setText("gpu");
+    slurm->account_edit()->setText("ml");
+    slurm->sbatch_lines_edit()->setPlainText("#SBATCH --qos=high\n");
+    slurm->prefix_edit()->setText("module load slurm &&");
+    ASSERT_TRUE(dialog.launch_button()->isEnabled()) << dialog.problem().toStdString();
+    const auto choice = where->choice();
+    EXPECT_EQ(choice.target, "slurm:login");
+    EXPECT_EQ(choice.slurm, json({{"nodes", 2},
+                                  {"gpus_per_node", 4},
+                                  {"time_limit", "12:00:00"},
+                                  {"partition", "gpu"},
+                                  {"account", "ml"},
+                                  {"command_prefix", "module load slurm &&"},
+                                  {"extra_sbatch_lines", {"#SBATCH --qos=high"}}}));
+    // The estimate counts every rank of the job: 2 nodes x 4 tasks.
+    EXPECT_TRUE(dialog.findChild<QLabel*>("dataset_plan")->text().contains("global batch"))
+        << dialog.findChild<QLabel*>("dataset_plan")->text().toStdString();
+
+    slurm->time_edit()->setText("soon");
+    EXPECT_FALSE(dialog.launch_button()->isEnabled());
+    EXPECT_TRUE(dialog.problem().contains("soon")) << dialog.problem().toStdString();
+    slurm->time_edit()->setText("");
+    slurm->sbatch_lines_edit()->setPlainText("--qos=high");
+    EXPECT_FALSE(dialog.launch_button()->isEnabled());
+    EXPECT_TRUE(dialog.problem().contains("#SBATCH")) << dialog.problem().toStdString();
+    slurm->sbatch_lines_edit()->setPlainText("");
+    where->gpus_edit()->setText("0,1");
+    EXPECT_TRUE(dialog.problem().contains("GPUs per node")) << dialog.problem().toStdString();
+    where->gpus_edit()->setText("");
+    slurm->set_enabled(false);
+    EXPECT_EQ(where->choice().target, "ssh:login");
+    EXPECT_TRUE(where->choice().slurm.is_null());
+}
+
 TEST_F(NewRunDialogTest, KnownHostsJoinTheListAndShowTheirGpus) {
     NewRunDialog dialog;
     auto* where = dialog.target_picker();
