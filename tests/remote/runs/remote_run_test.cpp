@@ -96,6 +96,20 @@ class RemoteRunTest : public ::testing::Test {
     }
 
     // Waits until the run has logged `n` losses in the registry.
+    // A second "node" (another sshd on this machine, as host node2) and the options of a run
+    // spanning node and node2.
+    core::run_manager::SubmitOptions two_node_options(lathe::tests::SshdServer& second) {
+        RemoteHost node2 = host_;
+        node2.name = "node2";
+        node2.ssh = second.target();
+        node2.runs_dir = (second.dir() / "node2 runs").string();
+        manager_->registry().put_host("node2", to_json(node2));
+        core::run_manager::SubmitOptions options;
+        options.target = target_for_host("node");
+        options.extra_hosts = {"node2"};
+        return options;
+    }
+
     void wait_for_losses(const std::string& id, std::size_t n) {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
         while (manager_->registry().metric_series(id, "loss").size() < n) {
@@ -224,14 +238,7 @@ TEST_F(RemoteRunTest, StopAndKillReachTheRemoteTrainer) {
 // rank 0 and the run's events, node 1 rank 1; stop reaches both.
 TEST_F(RemoteRunTest, OneRunSpansTwoNodesAndStopReachesBoth) {
     lathe::tests::SshdServer second("runs-second-node");
-    RemoteHost node2 = host_;
-    node2.name = "node2";
-    node2.ssh = second.target();
-    node2.runs_dir = (second.dir() / "node2 runs").string();
-    manager_->registry().put_host("node2", to_json(node2));
-    core::run_manager::SubmitOptions options;
-    options.target = target_for_host("node");
-    options.extra_hosts = {"node2"};
+    auto options = two_node_options(second);
     options.gpus = "node=3;node2=5";  // one list per host: a rank each, its own device
 
     const auto run = manager_->submit(
@@ -239,7 +246,8 @@ TEST_F(RemoteRunTest, OneRunSpansTwoNodesAndStopReachesBoth) {
     const RemoteRunLocation location = read_remote_location(run.run_dir);
     ASSERT_EQ(location.other_nodes.size(), 1u);
     EXPECT_EQ(location.other_nodes[0].host, "node2");
-    EXPECT_EQ(location.other_nodes[0].remote_run_dir, node2.runs_dir + "/" + run.id);
+    EXPECT_EQ(location.other_nodes[0].remote_run_dir,
+              (second.dir() / "node2 runs").string() + "/" + run.id);
     follow(run.id);
     const auto done = manager_->registry().get_run(run.id);
     EXPECT_EQ(done.status, RunStatus::finished) << done.failure_reason;
@@ -304,14 +312,7 @@ TEST_F(RemoteRunTest, OneRunSpansTwoNodesAndStopReachesBoth) {
 // reports that. The run's reason names node 1 as where the failure began.
 TEST_F(RemoteRunTest, AFailureOnNodeOneIsNamedAsTheCauseNotNodeZerosBrokenCollective) {
     lathe::tests::SshdServer second("runs-failing-node");
-    RemoteHost node2 = host_;
-    node2.name = "node2";
-    node2.ssh = second.target();
-    node2.runs_dir = (second.dir() / "node2 runs").string();
-    manager_->registry().put_host("node2", to_json(node2));
-    core::run_manager::SubmitOptions options;
-    options.target = target_for_host("node");
-    options.extra_hosts = {"node2"};
+    const auto options = two_node_options(second);
     const auto run = manager_->submit(
         core::run_manager::prepare_run(
             write_config("two-nodes-fail", {{"max_steps", 100000}, {"save_strategy", "no"}})

@@ -59,6 +59,17 @@ struct BrowserFixture : tests::RunsFixture {
     std::string out, c10, c20;
 };
 
+// A browser attached to a watcher of the fixture's registry, showing run-1.
+struct ShownBrowser {
+    explicit ShownBrowser(const BrowserFixture& fx) : worker(fx.options()) {
+        browser.attach(worker.watcher());
+        worker.start();
+        browser.setRunId("run-1");
+    }
+    CheckpointBrowser browser;
+    RegistryWatcherThread worker;
+};
+
 TEST(CheckpointBrowser, ListsCheckpointsWithBestAndDeletedMarkers) {
     BrowserFixture fx("ckpt-list");
     CheckpointBrowser browser;
@@ -109,11 +120,8 @@ TEST(CheckpointBrowser, ListsCheckpointsWithBestAndDeletedMarkers) {
 
 TEST(CheckpointBrowser, DeleteRemovesTheFolderAndMarksItDeleted) {
     BrowserFixture fx("ckpt-delete");
-    CheckpointBrowser browser;
-    RegistryWatcherThread worker(fx.options());
-    browser.attach(worker.watcher());
-    worker.start();
-    browser.setRunId("run-1");
+    ShownBrowser shown(fx);
+    CheckpointBrowser& browser = shown.browser;
     ASSERT_TRUE(wait_until([&] { return browser.model()->rowCount() == 3; }));
 
     QStringList asked;
@@ -150,11 +158,8 @@ TEST(CheckpointBrowser, ExportCopiesTheModelOrTheWholeCheckpoint) {
     for (const char* name : {"config.json", "tokenizer.json", "optimizer.pt", "scheduler.pt"})
         std::ofstream(fs::path(fx.c10) / name) << name;
     std::ofstream(fs::path(fx.c10) / "model.safetensors") << std::string(1 << 20, 'w');
-    CheckpointBrowser browser;
-    RegistryWatcherThread worker(fx.options());
-    browser.attach(worker.watcher());
-    worker.start();
-    browser.setRunId("run-1");
+    ShownBrowser shown(fx);
+    CheckpointBrowser& browser = shown.browser;
     ASSERT_TRUE(wait_until([&] { return browser.model()->rowCount() == 3; }));
     browser.selectStep(30);  // deleted: nothing to export
     EXPECT_FALSE(browser.exportAction()->isEnabled());
@@ -255,11 +260,8 @@ TEST(CheckpointBrowser, ResumeOfAnImportedRunWithoutConfigShowsWhy) {
 
 TEST(CheckpointBrowser, ResumeFailureOfALatheRunIsReported) {
     BrowserFixture fx("ckpt-resume-lathe");
-    CheckpointBrowser browser;
-    RegistryWatcherThread worker(fx.options());
-    browser.attach(worker.watcher());
-    worker.start();
-    browser.setRunId("run-1");
+    ShownBrowser shown(fx);
+    CheckpointBrowser& browser = shown.browser;
     ASSERT_TRUE(wait_until([&] { return browser.model()->rowCount() == 3; }));
     browser.selectStep(10);
     browser.resumeAction()->trigger();
