@@ -29,6 +29,12 @@ inline std::filesystem::path temp_dir(const std::string& name) {
     return dir;
 }
 
+// Writes `text` to `path`, creating its folders (test files and fake checkpoints).
+inline void write_file(const std::filesystem::path& path, const std::string& text) {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+}
+
 struct CommandResult {
     int exit_code = -1;  // as a shell reports it: 128 + signal when killed
     std::string output;  // stdout and stderr together

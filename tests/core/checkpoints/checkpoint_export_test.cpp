@@ -16,8 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 void write(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
+    tests::write_file(path, text);
 }
 
 // The files a Lathe checkpoint holds (docs/run-directory.md), a data-parallel run's per-rank RNG
