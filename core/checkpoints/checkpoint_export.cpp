@@ -172,6 +172,9 @@ ExportedCheckpoint export_checkpoint(const std::string& checkpoint_dir,
             copy_file(source / file.relative, part / file.relative, done, total, progress,
                       cancelled);
         }
+        // A cancel that came after the last chunk still stops it: nothing is renamed into place.
+        if (cancelled && cancelled())
+            throw Error("export cancelled");
         sync_tree(part.string());
         fs::rename(part, target);
         util::sync_directory(destination_parent);

@@ -114,8 +114,10 @@ void attribute_failure(core::run_manager::RunManager& manager, SessionPool& pool
                 first_node = static_cast<int>(n) + 1;
                 first_host = node.host;
             }
+        } catch (const ssh::SshError&) {
+            pool.drop(node.host);  // reconnect next time
         } catch (const std::exception&) {
-            continue;  // that node's file is not there (yet), or the host does not answer
+            continue;  // that node's file is not there (yet)
         }
     }
     if (!first)

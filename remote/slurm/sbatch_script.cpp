@@ -102,24 +102,42 @@ std::string sbatch_script(const SbatchSpec& spec) {
     return s;
 }
 
+namespace {
+
+// options[key] as T when present, else `fallback`; a value of another type is an Error naming
+// the key and what it holds.
+template <typename T>
+T option(const nlohmann::json& options, const char* key, T fallback, const char* expected) {
+    const auto it = options.find(key);
+    if (it == options.end() || it->is_null())
+        return fallback;
+    try {
+        return it->get<T>();
+    } catch (const nlohmann::json::exception&) {
+        throw core::Error(std::string("slurm options: ") + key + " must be " + expected + ", got " +
+                          it->dump());
+    }
+}
+
+}  // namespace
+
 SbatchSpec sbatch_spec_from_options(const nlohmann::json& options) {
     SbatchSpec spec;
     if (options.is_null())
         return spec;
     if (!options.is_object())
-        throw core::Error("slurm options must be an object");
-    try {
-        spec.nodes = options.value("nodes", std::int64_t{1});
-        spec.gpus_per_node = options.value("gpus_per_node", std::int64_t{0});
-        spec.cpus_per_task = options.value("cpus_per_task", std::int64_t{0});
-        spec.time_limit = options.value("time_limit", std::string());
-        spec.partition = options.value("partition", std::string());
-        spec.account = options.value("account", std::string());
-        spec.master_addr = options.value("master_addr", std::string());
-        spec.extra_sbatch_lines = options.value("extra_sbatch_lines", std::vector<std::string>{});
-    } catch (const nlohmann::json::exception& e) {
-        throw core::Error(std::string("slurm options: ") + e.what());
-    }
+        throw core::Error("slurm options must be an object, got " + options.dump());
+    const char* integer = "an integer";
+    const char* text = "a string";
+    spec.nodes = option<std::int64_t>(options, "nodes", 1, integer);
+    spec.gpus_per_node = option<std::int64_t>(options, "gpus_per_node", 0, integer);
+    spec.cpus_per_task = option<std::int64_t>(options, "cpus_per_task", 0, integer);
+    spec.time_limit = option<std::string>(options, "time_limit", "", text);
+    spec.partition = option<std::string>(options, "partition", "", text);
+    spec.account = option<std::string>(options, "account", "", text);
+    spec.master_addr = option<std::string>(options, "master_addr", "", text);
+    spec.extra_sbatch_lines =
+        option<std::vector<std::string>>(options, "extra_sbatch_lines", {}, "a list of strings");
     return spec;
 }
 

@@ -126,8 +126,16 @@ void decimate(std::size_t count, XAt&& x_at, const ChunkedColumn<Y>& y, const Lo
     std::size_t points_per_column = (end - begin) / static_cast<std::size_t>(columns);
     std::size_t i = begin;
     while (i < end) {
-        int column = static_cast<int>((x_at(i) - window.x_min) / column_width);
+        const double x = x_at(i);
+        int column = static_cast<int>((x - window.x_min) / column_width);
         column = std::clamp(column, 0, columns - 1);
+        // The division can round across a boundary; settle the column with the same comparison
+        // the column ends are found with, so that points of equal x always share a column (a
+        // resumed decimation relies on the next column starting at a strictly larger x).
+        while (column < columns - 1 && x >= window.x_min + (column + 1) * column_width)
+            ++column;
+        while (column > 0 && x < window.x_min + column * column_width)
+            --column;
         std::size_t column_end = end;
         if (column < columns - 1) {
             column_end = find_column_end(i, end, window.x_min + (column + 1) * column_width,

@@ -311,9 +311,11 @@ void MetricChart::fit_view(bool keep_x_if_it_holds_the_data) {
     if (x_min <= x_max) {
         const QCPRange current = plot_->xAxis->range();
         const bool holds = current.lower == x_min && current.upper >= x_max;
-        // Headroom only when followed data grew past the edge: a finished run loaded in one
-        // go is fitted exactly, a live one grows in steps.
-        const bool grew = x_fitted_ && current.lower == x_min;
+        // Headroom only when followed data grew a little past the edge, as live points do: a
+        // finished run loaded in one go, or a longer run added for comparison, is fitted exactly.
+        const double span_now = x_max - x_min;
+        const bool grew = x_fitted_ && current.lower == x_min &&
+                          x_max - current.upper <= kFollowHeadroom * span_now;
         if (!keep_x_if_it_holds_the_data || (!holds && !grew)) {
             plot_->xAxis->setRange(x_min, x_max > x_min ? x_max : x_min + 1.0);
         } else if (!holds) {

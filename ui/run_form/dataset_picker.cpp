@@ -125,6 +125,8 @@ DatasetPicker::DatasetPicker(QWidget* parent) : QWidget(parent) {
 }
 
 DatasetPicker::~DatasetPicker() {
+    if (probe_cancel_)
+        *probe_cancel_ = true;
     for (auto& worker : workers_) {
         if (worker)
             worker->wait();
@@ -211,6 +213,9 @@ void DatasetPicker::set_tokenizer(const core::run::ModelSpec& model,
 
 void DatasetPicker::start_probe() {
     ++probe_generation_;
+    if (probe_cancel_)
+        *probe_cancel_ = true;  // a superseded probe stops counting
+    probe_cancel_ = std::make_shared<std::atomic<bool>>(false);
     const auto files = split_paths(train_files_->text());
     if (!embedded_->isChecked() && files.isEmpty()) {
         probing_ = false;
@@ -223,6 +228,7 @@ void DatasetPicker::start_probe() {
     request.max_samples = kPreviewSamples;
     request.model = model_;
     request.tokenizer = tokenizer_;
+    request.cancelled = probe_cancel_;
     try {
         // The engine's own mapping from the spec (the embedded corpus's files and text options).
         const auto options = core::run::to_dataset_options(spec(), 0);

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -96,6 +98,7 @@ class DatasetPicker : public QWidget {
     bool valid_ = false;
     std::uint64_t probe_generation_ = 0;  // results of superseded probes are dropped
     std::vector<QPointer<QThread>> workers_;
+    std::shared_ptr<std::atomic<bool>> probe_cancel_;  // the running probe's; set to drop it
 };
 
 }  // namespace lathe::ui::run_form

@@ -111,6 +111,8 @@ DatasetProbe probe_dataset(const ProbeRequest& request) {
             for (const auto& document : documents)
                 file_text += document.size();
             for (const auto& document : documents) {
+                if (request.cancelled && *request.cancelled)
+                    throw core::Error("probe cancelled");
                 if (text_counted >= request.count_text_bytes) {
                     complete = false;
                     break;

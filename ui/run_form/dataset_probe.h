@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,9 @@ struct ProbeRequest {
     // Documents are tokenized until this much text has been counted; beyond it the total is
     // extrapolated from the file sizes.
     std::uint64_t count_text_bytes = 16u << 20;
+    // Set when the probe's answer is no longer wanted (a newer probe, the dialog closing): it
+    // stops between documents.
+    std::shared_ptr<std::atomic<bool>> cancelled;
 };
 
 // What the dataset picker shows about the train files. Blocking I/O: run it off the UI thread.

@@ -1,5 +1,7 @@
 #include "ui/run_form/new_run_dialog.h"
 
+#include <algorithm>
+
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -11,6 +13,7 @@
 #include <QVBoxLayout>
 
 #include "core/run/run_config.h"
+#include "core/run_manager/gpu_lists.h"
 #include "core/trainer/step_plan.h"
 #include "core/training_args/validate.h"
 #include "core/util/error.h"
@@ -177,12 +180,19 @@ void NewRunDialog::update_plan(const nlohmann::json& json) {
             dataset_->train_blocks(static_cast<std::uint64_t>(args.data_seed.value_or(args.seed)));
         if (blocks) {
             const auto choice = target_->choice();
-            // Processes per host: as asked, else one per listed GPU, else one.
+            // Processes per host: as asked, else one per listed GPU (the run manager's rule for
+            // a plain or a per-host list), else one.
+            std::vector<std::string> extra;
+            for (const QString& host : choice.extra_hosts)
+                extra.push_back(host.toStdString());
+            const auto lists = core::run_manager::gpu_lists_per_host(
+                choice.slurm.is_object() ? std::string() : choice.gpus.toStdString(),
+                core::run_manager::run_hosts(choice.target.toStdString(), extra));
             const std::int64_t per_host =
-                choice.processes > 0 ? choice.processes
-                : choice.gpus.trimmed().isEmpty()
-                    ? 1
-                    : static_cast<std::int64_t>(choice.gpus.split(',', Qt::SkipEmptyParts).size());
+                choice.processes > 0    ? choice.processes
+                : lists.front().empty() ? 1
+                                        : 1 + static_cast<std::int64_t>(std::count(
+                                                  lists.front().begin(), lists.front().end(), ','));
             const std::int64_t nodes =
                 choice.slurm.is_object() ? choice.slurm.value("nodes", std::int64_t{1})
                                          : 1 + static_cast<std::int64_t>(choice.extra_hosts.size());

@@ -2,6 +2,8 @@
 
 #include <QFormLayout>
 
+#include <limits>
+
 namespace lathe::ui::run_form {
 
 SampleEditor::SampleEditor(QWidget* parent) : QWidget(parent) {
@@ -11,16 +13,17 @@ SampleEditor::SampleEditor(QWidget* parent) : QWidget(parent) {
     prompt_->setToolTip(
         "Continued by the model at each evaluation; the dashboard shows the latest");
     max_new_tokens_ = new QSpinBox(this);
-    max_new_tokens_->setRange(1, 1 << 16);
+    // The ranges are run.json's (read_sample): a loaded preset keeps its values.
+    max_new_tokens_->setRange(1, std::numeric_limits<int>::max());
     max_new_tokens_->setValue(static_cast<int>(defaults.max_new_tokens));
     temperature_ = new QDoubleSpinBox(this);
-    temperature_->setRange(0.0, 10.0);
+    temperature_->setRange(0.0, 1e6);
     temperature_->setSingleStep(0.1);
-    temperature_->setDecimals(2);
+    temperature_->setDecimals(6);
     temperature_->setValue(defaults.temperature);
     temperature_->setToolTip("0: greedy");
     top_k_ = new QSpinBox(this);
-    top_k_->setRange(0, 1 << 24);
+    top_k_->setRange(0, std::numeric_limits<int>::max());
     top_k_->setValue(static_cast<int>(defaults.top_k));
     top_k_->setToolTip("0: the whole vocabulary");
 

@@ -12,6 +12,7 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSettings>
+#include <QThread>
 #include <QVBoxLayout>
 
 namespace lathe::ui::runs {
@@ -103,10 +104,7 @@ CheckpointExportDialog::CheckpointExportDialog(core::run_manager::LathePaths pat
 }
 
 CheckpointExportDialog::~CheckpointExportDialog() {
-    if (job_ != nullptr)
-        job_->cancel();
-    thread_.quit();
-    thread_.wait();
+    *cancel_ = true;  // a finished job ignores it
 }
 
 void CheckpointExportDialog::setDestinationParent(const QString& folder) {
@@ -151,11 +149,16 @@ void CheckpointExportDialog::startExport() {
     request.destination_parent = folder_->text().trimmed();
     request.content = model_only_->isChecked() ? core::checkpoints::ExportContent::model_only
                                                : core::checkpoints::ExportContent::full;
-    job_ = new CheckpointExportJob(paths_, request, prompts_);
-    job_->moveToThread(&thread_);
-    connect(&thread_, &QThread::finished, job_, &QObject::deleteLater);
-    connect(job_, &CheckpointExportJob::progress, this, &CheckpointExportDialog::on_progress);
-    connect(job_, &CheckpointExportJob::finished, this, &CheckpointExportDialog::on_finished);
+    auto* job = new CheckpointExportJob(paths_, request, prompts_, cancel_);
+    auto* thread = new QThread;
+    thread->setObjectName(QStringLiteral("lathe-checkpoint-export"));
+    job->moveToThread(thread);
+    // finished ends the thread's loop; the thread's end deletes both (the job on its thread).
+    connect(job, &CheckpointExportJob::finished, thread, &QThread::quit);
+    connect(thread, &QThread::finished, job, &QObject::deleteLater);
+    connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    connect(job, &CheckpointExportJob::progress, this, &CheckpointExportDialog::on_progress);
+    connect(job, &CheckpointExportJob::finished, this, &CheckpointExportDialog::on_finished);
     running_ = true;
     for (QWidget* input : {static_cast<QWidget*>(model_only_), static_cast<QWidget*>(full_),
                            static_cast<QWidget*>(folder_)})
@@ -163,8 +166,8 @@ void CheckpointExportDialog::startExport() {
     export_->setEnabled(false);
     progress_->setVisible(true);
     result_->setText(tr("Exporting…"));
-    thread_.start();
-    QMetaObject::invokeMethod(job_, &CheckpointExportJob::run, Qt::QueuedConnection);
+    thread->start();
+    QMetaObject::invokeMethod(job, &CheckpointExportJob::run, Qt::QueuedConnection);
 }
 
 void CheckpointExportDialog::on_progress(qint64 done_bytes, qint64 total_bytes) {
@@ -193,8 +196,8 @@ void CheckpointExportDialog::on_finished(bool ok, const QString& message) {
 }
 
 void CheckpointExportDialog::done(int result) {
-    if (job_ != nullptr && running_)
-        job_->cancel();  // the job removes its part folder (local) or keeps it to continue (SSH)
+    if (running_)
+        *cancel_ = true;  // the job removes its part folder (local) or keeps it to continue (SSH)
     QDialog::done(result);
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <QDialog>
-#include <QThread>
+
+#include <atomic>
+#include <memory>
 
 #include "ui/runs/checkpoint_export_job.h"
 
@@ -16,7 +18,7 @@ namespace lathe::ui::runs {
 // "Export…" from the checkpoint browser: model only (a Hugging Face model folder) or the full
 // checkpoint, into a folder the user picks (remembered in QSettings). It shows the folder that
 // will be created and refuses one that exists before anything is copied; the copy runs on the
-// dialog's own thread with a progress bar, and closing the dialog cancels it.
+// job's own thread with a progress bar, and closing the dialog cancels it without waiting.
 class CheckpointExportDialog : public QDialog {
     Q_OBJECT
 
@@ -61,8 +63,10 @@ class CheckpointExportDialog : public QDialog {
     QLabel* result_ = nullptr;
     QPushButton* export_ = nullptr;
     QPushButton* close_ = nullptr;
-    QThread thread_;
-    CheckpointExportJob* job_ = nullptr;
+    // The job runs on a thread of its own that outlives the dialog: closing the dialog only asks
+    // the job to stop (it may be inside an SSH connect or a hash that checks at its end), and
+    // never waits for it on the UI thread. Job and thread delete themselves when it ends.
+    std::shared_ptr<std::atomic<bool>> cancel_ = std::make_shared<std::atomic<bool>>(false);
     bool running_ = false;
     bool succeeded_ = false;
 };

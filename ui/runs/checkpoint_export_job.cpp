@@ -13,11 +13,14 @@ namespace lathe::ui::runs {
 
 CheckpointExportJob::CheckpointExportJob(core::run_manager::LathePaths paths,
                                          CheckpointExportRequest request,
-                                         remote::ssh::Prompts prompts, QObject* parent)
+                                         remote::ssh::Prompts prompts,
+                                         std::shared_ptr<std::atomic<bool>> cancelled,
+                                         QObject* parent)
     : QObject(parent),
       paths_(std::move(paths)),
       request_(std::move(request)),
-      prompts_(std::move(prompts)) {}
+      prompts_(std::move(prompts)),
+      cancelled_(std::move(cancelled)) {}
 
 void CheckpointExportJob::run() {
     // Progress at most ~10 times a second: a signal per 4 MiB chunk would flood the UI thread.
@@ -46,11 +49,13 @@ void CheckpointExportJob::run() {
         if (host.empty()) {
             exported =
                 core::checkpoints::export_checkpoint(folder, parent, request_.content, report,
-                                                     [this] { return cancelled_.load(); })
+                                                     [this] { return cancelled_->load(); })
                     .path;
         } else {
             const auto remote_host = remote::runs::find_remote_host(registry, host);
             auto session = remote::ssh::Session::connect(remote_host.ssh, prompts_);
+            if (*cancelled_)
+                throw core::Error("export cancelled");
             remote::ssh::SftpClient sftp(*session);
             exported =
                 remote::runs::export_remote_checkpoint(

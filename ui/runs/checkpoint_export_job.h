@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 
 #include <QObject>
 #include <QString>
@@ -21,14 +22,16 @@ struct CheckpointExportRequest {
 // Exports one checkpoint on its own thread (a multi-GB copy or download takes minutes): checks
 // that the registry lists the folder for the run, then copies it (core::checkpoints) or, for a
 // run on an SSH host, downloads it with verification (remote::runs::export_remote_checkpoint,
-// which a second attempt continues). cancel() may be called from any thread.
+// which a second attempt continues). Setting the shared `cancelled` flag stops it from any thread.
 class CheckpointExportJob : public QObject {
     Q_OBJECT
 
   public:
+    // `cancelled` is shared with whoever may stop the job (the dialog), so that setting it never
+    // touches the job object, which deletes itself on its thread when it ends.
     CheckpointExportJob(core::run_manager::LathePaths paths, CheckpointExportRequest request,
-                        remote::ssh::Prompts prompts, QObject* parent = nullptr);
-    void cancel() { cancelled_ = true; }
+                        remote::ssh::Prompts prompts, std::shared_ptr<std::atomic<bool>> cancelled,
+                        QObject* parent = nullptr);
 
   public slots:
     void run();
@@ -42,7 +45,7 @@ class CheckpointExportJob : public QObject {
     core::run_manager::LathePaths paths_;
     CheckpointExportRequest request_;
     remote::ssh::Prompts prompts_;
-    std::atomic<bool> cancelled_{false};
+    std::shared_ptr<std::atomic<bool>> cancelled_;
 };
 
 }  // namespace lathe::ui::runs

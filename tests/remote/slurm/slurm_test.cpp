@@ -97,6 +97,17 @@ TEST(SbatchScript, BadValuesAreRefusedNamingTheField) {
         spec.time_limit = t;
         EXPECT_EQ(error_of(spec), "") << t;
     }
+    // The run's options as lathe-run.json holds them: a wrong type names the key.
+    try {
+        validate_slurm_options({{"nodes", "2"}}, 1);
+        FAIL() << "a string node count was accepted";
+    } catch (const core::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("nodes must be an integer, got \"2\""),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_NO_THROW(validate_slurm_options({{"nodes", 2}, {"time_limit", "10:00"}}, 4));
+    EXPECT_THROW(validate_slurm_options({{"time_limit", "soon"}}, 1), core::Error);
 }
 
 TEST(SlurmJobState, ReadsSacctAndScontrolOutput) {

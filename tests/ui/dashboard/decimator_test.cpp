@@ -7,6 +7,7 @@
 #include <limits>
 #include <random>
 
+#include "ui/dashboard/chunked_column.h"
 #include "ui/dashboard/series_data.h"
 
 namespace lathe::ui::dashboard {
@@ -184,6 +185,43 @@ TEST(Decimator, ResumingAfterAppendsEqualsAFullDecimation) {
         }
         EXPECT_GT(batches, 30);
         EXPECT_TRUE(resume.valid);
+    }
+}
+
+// x on a decimal grid with long runs of equal x, in a window whose column width is not exact in
+// binary (0.6 / 6): a boundary can fall on a grid value, where dividing and comparing round
+// differently. Equal x must still share a column, or a resumed decimation would splice wrongly.
+TEST(Decimator, ResumingIsExactWhenColumnBoundariesFallOnDataValues) {
+    std::vector<double> xs;
+    ChunkedColumn<double> ys;
+    MinMaxPyramid<double> pyramid;
+    std::vector<LodPoint> spliced;
+    LodResume resume;
+    const LodWindow window{0.1, 0.7, 6};
+    auto x_at = [&](std::size_t i) { return xs[i]; };
+    for (int batch = 0; batch < 60; ++batch) {
+        for (int k = 0; k < 3; ++k) {
+            xs.push_back(0.1 + 0.1 * static_cast<double>((xs.size()) / 25));  // 25 points per x
+            ys.push_back(std::sin(static_cast<double>(xs.size()) * 0.7));
+        }
+        pyramid.extend(ys);
+        const bool resuming = resume.valid;
+        const double from_x = resuming ? x_at(resume.column_begin) : 0.0;
+        std::vector<LodPoint> tail;
+        decimate(xs.size(), x_at, ys, window, tail, &pyramid, &resume);
+        if (resuming) {
+            spliced.erase(std::remove_if(spliced.begin(), spliced.end(),
+                                         [&](const LodPoint& p) { return p.x >= from_x; }),
+                          spliced.end());
+            spliced.insert(spliced.end(), tail.begin(), tail.end());
+        } else {
+            spliced = tail;
+        }
+        std::vector<LodPoint> full;
+        decimate(xs.size(), x_at, ys, window, full, &pyramid);
+        ASSERT_EQ(spliced.size(), full.size()) << "batch " << batch;
+        for (std::size_t i = 0; i < full.size(); ++i)
+            ASSERT_EQ(spliced[i].index, full[i].index) << "batch " << batch << " point " << i;
     }
 }
 

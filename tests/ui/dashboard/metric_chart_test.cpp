@@ -195,5 +195,21 @@ TEST(MetricChartFollowing, LiveAppendsRedecimateOnlyTheTailAndDrawTheSameCurves)
     }
 }
 
+// A longer finished run added for comparison is fitted exactly; only small growth past the edge
+// (live points) gets headroom.
+TEST(MetricChartFollowing, ALongerRunAddedForComparisonIsFittedExactly) {
+    test::qt_app();
+    MetricChart chart("loss");
+    chart.resize(800, 500);
+    chart.append_points("run-a", loss_curve(1000, 1.0));  // steps 0 .. 9990
+    EXPECT_DOUBLE_EQ(chart.plot()->xAxis->range().upper, 9990.0);
+    chart.append_points("run-b", loss_curve(5000, 1.2));  // steps 0 .. 49990
+    EXPECT_DOUBLE_EQ(chart.plot()->xAxis->range().upper, 49990.0);
+    const auto more = loss_curve(5010, 1.2);
+    chart.append_points("run-b", {more.begin() + 5000, more.end()});  // live: 10 more steps
+    EXPECT_GT(chart.plot()->xAxis->range().upper, 50090.0);
+    EXPECT_LE(chart.plot()->xAxis->range().upper, 50090.0 * 1.1);
+}
+
 }  // namespace
 }  // namespace lathe::ui::dashboard

@@ -118,6 +118,10 @@ TEST_F(NewRunDialogTest, WherePicksHostsProcessesGpusAndRestarts) {
     // One list per host, by the run manager's rule: every host named, lists of equal length.
     where->gpus_edit()->setText("gpu1=0,1;gpu2=2,3");
     EXPECT_TRUE(dialog.launch_button()->isEnabled()) << dialog.problem().toStdString();
+    // Processes auto: one rank per listed GPU, 2 on each of the 2 hosts; batch 8 each.
+    where->processes_box()->setValue(0);
+    EXPECT_TRUE(dialog.findChild<QLabel*>("dataset_plan")->text().contains("(global batch 32)"))
+        << dialog.findChild<QLabel*>("dataset_plan")->text().toStdString();
     where->gpus_edit()->setText("gpu1=0,1");
     EXPECT_FALSE(dialog.launch_button()->isEnabled());
     EXPECT_TRUE(dialog.problem().contains("no GPUs listed for host \"gpu2\""))
