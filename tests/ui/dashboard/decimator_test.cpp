@@ -31,6 +31,26 @@ std::vector<LodPoint> decimate_series(const SeriesData& series, XAxisMode mode, 
     return out;
 }
 
+// One live flush as the chart does it: decimate from the resume point and splice the new tail
+// over the kept points from that column's x on (or take everything when not resuming).
+template <typename XAt>
+void resume_into(std::vector<LodPoint>& spliced, LodResume& resume, std::size_t count, XAt x_at,
+                 const ChunkedColumn<double>& y, const LodWindow& window,
+                 const MinMaxPyramid<double>& pyramid) {
+    const bool resuming = resume.valid;
+    const double from_x = resuming ? x_at(resume.column_begin) : 0.0;
+    std::vector<LodPoint> tail;
+    decimate(count, x_at, y, window, tail, &pyramid, &resume);
+    if (!resuming) {
+        spliced = tail;
+        return;
+    }
+    spliced.erase(std::remove_if(spliced.begin(), spliced.end(),
+                                 [&](const LodPoint& p) { return p.x >= from_x; }),
+                  spliced.end());
+    spliced.insert(spliced.end(), tail.begin(), tail.end());
+}
+
 double noise(std::size_t i) {
     return std::sin(static_cast<double>(i) * 0.37);
 }
@@ -162,18 +182,7 @@ TEST(Decimator, ResumingAfterAppendsEqualsAFullDecimation) {
             }
             pyramid.extend(series.values());
             auto x_at = [&](std::size_t i) { return series.x(XAxisMode::Step, i); };
-            const bool resuming = resume.valid;
-            const double from_x = resuming ? x_at(resume.column_begin) : 0.0;
-            std::vector<LodPoint> tail;
-            decimate(series.size(), x_at, series.values(), window, tail, &pyramid, &resume);
-            if (resuming) {
-                spliced.erase(std::remove_if(spliced.begin(), spliced.end(),
-                                             [&](const LodPoint& p) { return p.x >= from_x; }),
-                              spliced.end());
-                spliced.insert(spliced.end(), tail.begin(), tail.end());
-            } else {
-                spliced = tail;
-            }
+            resume_into(spliced, resume, series.size(), x_at, series.values(), window, pyramid);
             const auto full = decimate_series(series, XAxisMode::Step, window, &pyramid);
             ASSERT_EQ(spliced.size(), full.size()) << "width " << width_px << " batch " << batches;
             for (std::size_t i = 0; i < full.size(); ++i) {
@@ -205,18 +214,7 @@ TEST(Decimator, ResumingIsExactWhenColumnBoundariesFallOnDataValues) {
             ys.push_back(std::sin(static_cast<double>(xs.size()) * 0.7));
         }
         pyramid.extend(ys);
-        const bool resuming = resume.valid;
-        const double from_x = resuming ? x_at(resume.column_begin) : 0.0;
-        std::vector<LodPoint> tail;
-        decimate(xs.size(), x_at, ys, window, tail, &pyramid, &resume);
-        if (resuming) {
-            spliced.erase(std::remove_if(spliced.begin(), spliced.end(),
-                                         [&](const LodPoint& p) { return p.x >= from_x; }),
-                          spliced.end());
-            spliced.insert(spliced.end(), tail.begin(), tail.end());
-        } else {
-            spliced = tail;
-        }
+        resume_into(spliced, resume, xs.size(), x_at, ys, window, pyramid);
         std::vector<LodPoint> full;
         decimate(xs.size(), x_at, ys, window, full, &pyramid);
         ASSERT_EQ(spliced.size(), full.size()) << "batch " << batch;
