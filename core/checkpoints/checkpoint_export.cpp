@@ -112,6 +112,33 @@ bool is_model_weights_file(const std::string& relative_path) {
            relative_path == "pytorch_model.bin" || relative_path == "pytorch_model.bin.index.json";
 }
 
+std::vector<std::size_t> files_to_export(const std::string& dir,
+                                         const std::vector<std::string>& relative_paths,
+                                         ExportContent content) {
+    bool complete = false;
+    bool has_config = false;
+    bool has_weights = false;
+    std::vector<std::size_t> kept;
+    for (std::size_t i = 0; i < relative_paths.size(); ++i) {
+        const std::string& relative = relative_paths[i];
+        complete = complete || relative == "trainer_state.json";
+        if (content == ExportContent::model_only &&
+            is_training_state_file(fs::path(relative).filename().string()))
+            continue;
+        has_config = has_config || relative == "config.json";
+        has_weights = has_weights || is_model_weights_file(relative);
+        kept.push_back(i);
+    }
+    if (!complete)
+        throw Error(dir +
+                    ": not a complete checkpoint (no trainer_state.json, which is written last)");
+    if (content == ExportContent::model_only && (!has_config || !has_weights))
+        throw Error(dir + ": has no " +
+                    (has_config ? "model weights (model.safetensors)" : "config.json") +
+                    ", so there is no model to export");
+    return kept;
+}
+
 std::string export_folder_name(const std::string& checkpoint_dir, ExportContent content) {
     std::string name = fs::path(checkpoint_dir).lexically_normal().filename().string();
     if (name.empty())  // a trailing slash
@@ -127,33 +154,23 @@ ExportedCheckpoint export_checkpoint(const std::string& checkpoint_dir,
     std::error_code ec;
     if (!fs::is_directory(source, ec))
         throw Error(checkpoint_dir + ": no such checkpoint folder");
-    if (!fs::is_regular_file(source / "trainer_state.json", ec))
-        throw Error(checkpoint_dir +
-                    ": not a complete checkpoint (no trainer_state.json, which is written last)");
 
-    std::vector<SourceFile> files;
-    std::uint64_t total = 0;
-    bool has_config = false;
-    bool has_weights = false;
+    std::vector<SourceFile> listed;
+    std::vector<std::string> relative_paths;
     for (fs::recursive_directory_iterator it(source, ec), end; !ec && it != end; it.increment(ec)) {
         if (!it->is_regular_file(ec))
             continue;
-        const std::string name = it->path().filename().string();
-        if (content == ExportContent::model_only && is_training_state_file(name))
-            continue;
-        const fs::path relative = it->path().lexically_relative(source);
-        const std::uint64_t bytes = it->file_size(ec);
-        files.push_back({relative, bytes});
-        total += bytes;
-        has_config = has_config || relative == "config.json";
-        has_weights = has_weights || is_model_weights_file(relative.string());
+        listed.push_back({it->path().lexically_relative(source), it->file_size(ec)});
+        relative_paths.push_back(listed.back().relative.string());
     }
     if (ec)
         throw Error(checkpoint_dir + ": cannot list it: " + ec.message());
-    if (content == ExportContent::model_only && (!has_config || !has_weights))
-        throw Error(checkpoint_dir + ": has no " +
-                    (has_config ? "model weights (model.safetensors)" : "config.json") +
-                    ", so there is no model to export");
+    std::vector<SourceFile> files;
+    std::uint64_t total = 0;
+    for (const std::size_t i : files_to_export(checkpoint_dir, relative_paths, content)) {
+        files.push_back(listed[i]);
+        total += listed[i].bytes;
+    }
 
     const std::string name = export_folder_name(checkpoint_dir, content);
     const fs::path target = fs::path(destination_parent) / name;

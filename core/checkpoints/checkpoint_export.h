@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace lathe::core::checkpoints {
 
@@ -29,6 +30,14 @@ bool is_training_state_file(const std::string& file_name);
 // True for the file that makes a folder a loadable model: model.safetensors, a sharded
 // model.safetensors.index.json, or their pytorch_model.bin counterparts (relative path).
 bool is_model_weights_file(const std::string& relative_path);
+
+// Which of a checkpoint's files (paths relative to it, as listed, local or on a node) an export
+// copies: indices into `relative_paths`, in order. Throws Error naming `dir` when the checkpoint
+// is not complete (no trainer_state.json) or, for model_only, the kept files hold no config.json
+// or no weights. The one rule for export_checkpoint and the SSH export.
+std::vector<std::size_t> files_to_export(const std::string& dir,
+                                         const std::vector<std::string>& relative_paths,
+                                         ExportContent content);
 
 // The exported folder's name: the checkpoint's own ("checkpoint-120") for a full export,
 // "checkpoint-120-model" for a model-only one, so both can sit side by side.

@@ -27,6 +27,14 @@ std::size_t count_of(const std::string& list) {
 
 }  // namespace
 
+std::int64_t ranks_per_host(std::int64_t processes, const std::string& gpu_spec,
+                            const std::vector<std::string>& hosts) {
+    const auto lists = gpu_lists_per_host(gpu_spec, hosts);  // checked even when not counted
+    if (processes > 0)
+        return processes;
+    return lists.front().empty() ? 1 : static_cast<std::int64_t>(count_of(lists.front()));
+}
+
 std::vector<std::string> run_hosts(const std::string& target,
                                    const std::vector<std::string>& extra_hosts) {
     std::vector<std::string> hosts;

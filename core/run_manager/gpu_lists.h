@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,12 @@ namespace lathe::core::run_manager {
 // different lengths, a per-host list for this machine.
 std::vector<std::string> gpu_lists_per_host(const std::string& spec,
                                             const std::vector<std::string>& hosts);
+
+// Ranks each host of the run starts: `processes` when set (> 0), else one per GPU of the spec
+// (checked by gpu_lists_per_host), else one. What RunManager::submit records and the studio
+// estimates with.
+std::int64_t ranks_per_host(std::int64_t processes, const std::string& gpu_spec,
+                            const std::vector<std::string>& hosts);
 
 // The hosts of a run in node order: the host of an "ssh:HOST" target ("" for any other target),
 // then the extra hosts.

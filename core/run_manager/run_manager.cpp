@@ -121,15 +121,10 @@ RunRecord RunManager::submit(const PreparedRun& prepared, const SubmitOptions& o
                                                 : "run";
     meta.target = options.target;
     meta.gpus = options.gpus;
-    std::int64_t listed_gpus = 0;
-    if (!meta.gpus.empty()) {
-        if (options.target.rfind("slurm:", 0) == 0)
-            throw Error("gpus: SLURM allocates a job's GPUs; use --gpus-per-node instead");
-        const auto lists =
-            gpu_lists_per_host(meta.gpus, run_hosts(options.target, options.extra_hosts));
-        listed_gpus = 1 + std::count(lists.front().begin(), lists.front().end(), ',');
-    }
-    meta.processes = options.processes > 0 ? options.processes : listed_gpus > 0 ? listed_gpus : 1;
+    if (!meta.gpus.empty() && options.target.rfind("slurm:", 0) == 0)
+        throw Error("gpus: SLURM allocates a job's GPUs; use --gpus-per-node instead");
+    meta.processes = ranks_per_host(options.processes, meta.gpus,
+                                    run_hosts(options.target, options.extra_hosts));
     if (meta.processes > 4096)
         throw Error("processes = " + std::to_string(meta.processes) +
                     " is more ranks than one target runs (at most 4096)");

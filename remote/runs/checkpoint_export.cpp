@@ -37,7 +37,6 @@ ExportResult export_remote_checkpoint(ssh::SftpClient& sftp, const std::string& 
                                       const std::string& local_parent,
                                       const ssh::TransferProgress& progress,
                                       core::checkpoints::ExportContent content) {
-    using core::checkpoints::ExportContent;
     const std::string name = core::checkpoints::export_folder_name(remote_dir, content);
     ExportResult result;
     result.local_path = (fs::path(local_parent) / name).string();
@@ -47,30 +46,13 @@ ExportResult export_remote_checkpoint(ssh::SftpClient& sftp, const std::string& 
     }
     std::vector<RemoteFile> files;
     list_files(sftp, remote_dir, "", files);
-    bool complete = false;
-    bool has_config = false;
-    bool has_weights = false;
+    std::vector<std::string> relative_paths;
+    for (const auto& f : files)
+        relative_paths.push_back(f.relative);
     std::vector<RemoteFile> chosen;
-    for (const auto& f : files) {
-        complete = complete || f.relative == "trainer_state.json";
-        if (content == ExportContent::model_only &&
-            core::checkpoints::is_training_state_file(fs::path(f.relative).filename().string())) {
-            continue;
-        }
-        has_config = has_config || f.relative == "config.json";
-        has_weights = has_weights || core::checkpoints::is_model_weights_file(f.relative);
-        chosen.push_back(f);
-    }
-    if (!complete) {
-        throw core::Error(remote_dir +
-                          ": not a complete checkpoint (no trainer_state.json, which is written "
-                          "last)");
-    }
-    if (content == ExportContent::model_only && (!has_config || !has_weights)) {
-        throw core::Error(remote_dir + ": has no " +
-                          (has_config ? "model weights (model.safetensors)" : "config.json") +
-                          ", so there is no model to export");
-    }
+    for (const std::size_t i :
+         core::checkpoints::files_to_export(remote_dir, relative_paths, content))
+        chosen.push_back(files[i]);
     files = std::move(chosen);
     const fs::path part = fs::path(local_parent) / ("." + name + ".lathe-part");
     fs::create_directories(part);

@@ -1,7 +1,5 @@
 #include "ui/run_form/new_run_dialog.h"
 
-#include <algorithm>
-
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -185,14 +183,10 @@ void NewRunDialog::update_plan(const nlohmann::json& json) {
             std::vector<std::string> extra;
             for (const QString& host : choice.extra_hosts)
                 extra.push_back(host.toStdString());
-            const auto lists = core::run_manager::gpu_lists_per_host(
+            const std::int64_t per_host = core::run_manager::ranks_per_host(
+                choice.processes,
                 choice.slurm.is_object() ? std::string() : choice.gpus.toStdString(),
                 core::run_manager::run_hosts(choice.target.toStdString(), extra));
-            const std::int64_t per_host =
-                choice.processes > 0    ? choice.processes
-                : lists.front().empty() ? 1
-                                        : 1 + static_cast<std::int64_t>(std::count(
-                                                  lists.front().begin(), lists.front().end(), ','));
             const std::int64_t nodes =
                 choice.slurm.is_object() ? choice.slurm.value("nodes", std::int64_t{1})
                                          : 1 + static_cast<std::int64_t>(choice.extra_hosts.size());
