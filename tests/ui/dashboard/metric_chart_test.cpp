@@ -9,6 +9,8 @@
 #include <cmath>
 
 #include "tests/ui/dashboard/qt_app.h"
+#include "ui/dashboard/decimator.h"
+#include "ui/dashboard/series_data.h"
 
 namespace lathe::ui::dashboard {
 namespace {
@@ -191,6 +193,39 @@ TEST(MetricChartFollowing, LiveAppendsRedecimateOnlyTheTailAndDrawTheSameCurves)
         for (int i = 0; i < expected.size(); ++i) {
             ASSERT_EQ(actual.at(i)->key, expected.at(i)->key) << "graph " << graph << " at " << i;
             ASSERT_EQ(actual.at(i)->value, expected.at(i)->value);
+        }
+    }
+}
+
+// Above 200k stored points a full decimation runs one thread per run: each run's curves must be
+// exactly what decimating that run alone gives.
+TEST(MetricChartFollowing, ParallelDecimationOfManyRunsEqualsEachRunDecimatedAlone) {
+    test::qt_app();
+    MetricChart chart("loss");
+    chart.resize(800, 500);
+    chart.set_smoothing(0.0);  // raw curves only: compared with decimate() of the raw values
+    std::vector<SeriesData> series(3);
+    for (int run = 0; run < 3; ++run) {
+        const auto samples = loss_curve(100000, 1.0 + run);
+        chart.append_points(QString("run-%1").arg(run), samples);
+        series[static_cast<std::size_t>(run)].append(samples);
+    }
+    chart.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&chart));
+    chart.plot()->xAxis->setRange(1234.0, 765432.0);
+    chart.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    const LodWindow window{1234.0, 765432.0, chart.plot()->axisRect()->width()};
+    for (int run = 0; run < 3; ++run) {
+        const SeriesData& data = series[static_cast<std::size_t>(run)];
+        std::vector<LodPoint> expected;
+        decimate(
+            data.size(), [&](std::size_t i) { return data.x(XAxisMode::Step, i); }, data.values(),
+            window, expected);
+        const auto& actual = *chart.plot()->graph(2 * run)->data();  // raw graph of the run
+        ASSERT_EQ(static_cast<std::size_t>(actual.size()), expected.size()) << "run " << run;
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            ASSERT_EQ(actual.at(static_cast<int>(i))->key, expected[i].x) << "run " << run;
+            ASSERT_EQ(actual.at(static_cast<int>(i))->value, expected[i].y) << "run " << run;
         }
     }
 }
