@@ -7,6 +7,7 @@
 
 #include "core/trainer/adafactor.h"
 #include "core/trainer/optimizer_state_key.h"
+#include "core/trainer/python_pickle.h"
 #include "core/util/error.h"
 #include "core/util/file_io.h"
 
@@ -15,13 +16,16 @@ namespace {
 
 using c10::IValue;
 
-void write_bytes(const std::string& path, const std::vector<char>& bytes) {
-    util::write_file_atomic(path, std::string_view(bytes.data(), bytes.size()));
-}
-
 std::vector<char> read_bytes(const std::string& path) {
     const std::string s = util::read_file(path);
     return {s.begin(), s.end()};
+}
+
+// Optimizer state is written from host memory: a checkpoint taken on a GPU then loads on a
+// CPU-only machine too (torch.load would otherwise need map_location), and Transformers moves
+// the state to the parameters' device when it loads it.
+torch::Tensor host(const torch::Tensor& t) {
+    return t.defined() ? t.to(torch::kCPU) : t;
 }
 
 c10::impl::GenericDict make_dict() {
@@ -36,7 +40,7 @@ void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::s
     std::int64_t index = 0;
     for (const auto& group : optimizer.param_groups()) {
         auto g = make_dict();
-        c10::List<std::int64_t> indices;
+        c10::impl::GenericList indices(c10::AnyType::get());
         const auto* adamw = dynamic_cast<const torch::optim::AdamWOptions*>(&group.options());
         const auto* sgd = dynamic_cast<const torch::optim::SGDOptions*>(&group.options());
         const auto* adafactor = dynamic_cast<const AdafactorOptions*>(&group.options());
@@ -47,27 +51,27 @@ void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::s
                 auto entry = make_dict();
                 // Python keeps `step` as a float tensor since torch 1.12.
                 entry.insert("step", torch::tensor(static_cast<float>(s.step())));
-                entry.insert("exp_avg", s.exp_avg());
-                entry.insert("exp_avg_sq", s.exp_avg_sq());
+                entry.insert("exp_avg", host(s.exp_avg()));
+                entry.insert("exp_avg_sq", host(s.exp_avg_sq()));
                 state.insert(index, entry);
             } else if (it != optimizer.state().end() && sgd) {
                 const auto& s = static_cast<const torch::optim::SGDParamState&>(*it->second);
                 auto entry = make_dict();
-                entry.insert("momentum_buffer", s.momentum_buffer());
+                entry.insert("momentum_buffer", host(s.momentum_buffer()));
                 state.insert(index, entry);
             } else if (it != optimizer.state().end() && adafactor) {
                 // Transformers' Adafactor keeps `step` as a Python int and `RMS` as a tensor.
                 const auto& s = static_cast<const AdafactorParamState&>(*it->second);
                 auto entry = make_dict();
                 entry.insert("step", s.step());
-                entry.insert("RMS", s.rms());
+                entry.insert("RMS", host(s.rms()));
                 for (const auto& [name, tensor] :
                      {std::pair<const char*, torch::Tensor>{"exp_avg", s.exp_avg()},
                       {"exp_avg_sq_row", s.exp_avg_sq_row()},
                       {"exp_avg_sq_col", s.exp_avg_sq_col()},
                       {"exp_avg_sq", s.exp_avg_sq()}}) {
                     if (tensor.defined())
-                        entry.insert(name, tensor);
+                        entry.insert(name, host(tensor));
                 }
                 state.insert(index, entry);
             }
@@ -113,7 +117,7 @@ void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::s
     auto root = make_dict();
     root.insert("state", state);
     root.insert("param_groups", groups);
-    write_bytes(path, torch::pickle_save(root));
+    save_for_python(root, path);
 }
 
 void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string& path) {
@@ -201,7 +205,11 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
 void save_scheduler_state(const std::vector<double>& base_lrs, std::int64_t last_epoch,
                           double last_lr, const std::string& path) {
     auto root = make_dict();
-    c10::List<double> bases(base_lrs), lasts(std::vector<double>(base_lrs.size(), last_lr));
+    c10::impl::GenericList bases(c10::AnyType::get()), lasts(c10::AnyType::get());
+    for (const double lr : base_lrs) {
+        bases.push_back(lr);
+        lasts.push_back(last_lr);
+    }
     root.insert("base_lrs", bases);
     root.insert("last_epoch", last_epoch);
     root.insert("verbose", false);
@@ -212,7 +220,7 @@ void save_scheduler_state(const std::vector<double>& base_lrs, std::int64_t last
     for (std::size_t i = 0; i < base_lrs.size(); ++i)
         lambdas.push_back(make_dict());
     root.insert("lr_lambdas", lambdas);
-    write_bytes(path, torch::pickle_save(root));
+    save_for_python(root, path);
 }
 
 void save_rng_state(const std::string& path) {
@@ -222,7 +230,20 @@ void save_rng_state(const std::string& path) {
         std::lock_guard<std::mutex> lock(cpu.mutex());
         root.insert("cpu", cpu.get_state());
     }
-    write_bytes(path, torch::pickle_save(root));
+    // Every visible GPU's generator (dropout on CUDA draws from these), as Transformers keeps
+    // torch.cuda.get_rng_state_all(). The context's generic accessor needs no CUDA headers, so
+    // this compiles against CPU-only libtorch, where there are no devices.
+    const auto gpus = static_cast<c10::DeviceIndex>(torch::cuda::device_count());
+    if (gpus > 0) {
+        c10::impl::GenericList states(c10::AnyType::get());
+        for (c10::DeviceIndex i = 0; i < gpus; ++i) {
+            auto gen = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, i));
+            std::lock_guard<std::mutex> lock(gen.mutex());
+            states.push_back(gen.get_state());
+        }
+        root.insert("cuda", states);
+    }
+    save_for_python(root, path);
 }
 
 void load_rng_state(const std::string& path) {
@@ -233,9 +254,23 @@ void load_rng_state(const std::string& path) {
         throw Error(path + ": not a readable RNG state: " + e.what_without_backtrace());
     }
     auto dict = root.toGenericDict();
-    auto cpu = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(cpu.mutex());
-    cpu.set_state(dict.at("cpu").toTensor());
+    {
+        auto cpu = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(cpu.mutex());
+        cpu.set_state(dict.at("cpu").toTensor());
+    }
+    if (!dict.contains("cuda"))
+        return;
+    // A run resumed on fewer GPUs restores the ones it has; the trainer warns about world-size
+    // changes separately, and a CPU resume of a GPU run has no CUDA streams to continue.
+    const auto states = dict.at("cuda").toList();
+    const auto gpus = static_cast<std::size_t>(torch::cuda::device_count());
+    for (std::size_t i = 0; i < std::min(gpus, states.size()); ++i) {
+        auto gen = at::globalContext().defaultGenerator(
+            c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(i)));
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(states.get(i).toTensor());
+    }
 }
 
 }  // namespace lathe::core::trainer

@@ -8,9 +8,9 @@
 namespace lathe::core::trainer {
 
 // optimizer.pt as Python's torch.save(optimizer.state_dict()) lays it out (written with
-// torch::pickle_save, which torch.load reads): {"state": {index: {"step", "exp_avg",
-// "exp_avg_sq"}}, "param_groups": [{..., "params": [indices]}]}. Indices count the parameters
-// group by group, as torch does, so Transformers' Trainer can resume from it.
+// pickle_for_python, which torch.load reads also with weights_only=True): {"state": {index:
+// {"step", "exp_avg", "exp_avg_sq"}}, "param_groups": [{..., "params": [indices]}]}. Indices count
+// the parameters group by group, as torch does, so Transformers' Trainer can resume from it.
 void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::string& path);
 // Reads the same file back into `optimizer` (same groups and parameter shapes; errors name the
 // file and the mismatch).

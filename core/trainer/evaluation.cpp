@@ -10,8 +10,9 @@
 namespace lathe::core::trainer {
 
 EvalResult evaluate_loss(models::CausalLanguageModel& model, const data::TokenBlocks& blocks,
-                         std::int64_t batch_size, const torch::Device& device, bool bf16,
-                         std::int64_t shard, std::int64_t shard_count) {
+                         std::int64_t batch_size, const torch::Device& device,
+                         std::optional<torch::ScalarType> autocast, std::int64_t shard,
+                         std::int64_t shard_count) {
     const auto start = std::chrono::steady_clock::now();
     torch::NoGradGuard no_grad;
     const bool was_training = model.is_training();
@@ -28,7 +29,7 @@ EvalResult evaluate_loss(models::CausalLanguageModel& model, const data::TokenBl
         auto ids = make_batch(blocks, indices, device);
         torch::Tensor logits;
         {
-            AutocastGuard autocast(bf16, device);
+            AutocastGuard guard(autocast, device);
             logits = model.forward(ids);
         }
         const double loss = models::causal_lm_loss(logits, ids).item<double>();

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "core/data/token_blocks.h"
@@ -20,7 +22,8 @@ struct EvalResult {
 // then restores the mode it found. With shard_count > 1 only blocks shard, shard + shard_count,
 // ... are evaluated (one rank's share; the trainer combines the shares by sample count).
 EvalResult evaluate_loss(models::CausalLanguageModel& model, const data::TokenBlocks& blocks,
-                         std::int64_t batch_size, const torch::Device& device, bool bf16 = false,
+                         std::int64_t batch_size, const torch::Device& device,
+                         std::optional<torch::ScalarType> autocast = std::nullopt,
                          std::int64_t shard = 0, std::int64_t shard_count = 1);
 
 // Transformers' metric keys (eval_runtime 4 decimals, rates 3), without epoch/step.

@@ -10,24 +10,35 @@ namespace lathe::core::trainer {
 #if LATHE_TORCH_AT_LEAST(2, 4)
 #define LATHE_AUTOCAST_ENABLE(cuda, on) \
     at::autocast::set_autocast_enabled((cuda) ? at::kCUDA : at::kCPU, (on))
-#define LATHE_AUTOCAST_DTYPE(cuda) \
-    at::autocast::set_autocast_dtype((cuda) ? at::kCUDA : at::kCPU, at::kBFloat16)
+#define LATHE_AUTOCAST_DTYPE(cuda, dtype) \
+    at::autocast::set_autocast_dtype((cuda) ? at::kCUDA : at::kCPU, (dtype))
 #else
 #define LATHE_AUTOCAST_ENABLE(cuda, on) \
     ((cuda) ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on))
-#define LATHE_AUTOCAST_DTYPE(cuda)                                \
-    ((cuda) ? at::autocast::set_autocast_gpu_dtype(at::kBFloat16) \
-            : at::autocast::set_autocast_cpu_dtype(at::kBFloat16))
+#define LATHE_AUTOCAST_DTYPE(cuda, dtype)                 \
+    ((cuda) ? at::autocast::set_autocast_gpu_dtype(dtype) \
+            : at::autocast::set_autocast_cpu_dtype(dtype))
 #endif
 
-AutocastGuard::AutocastGuard(bool enabled, const torch::Device& device)
-    : enabled_(enabled), cuda_(device.is_cuda()) {
+std::optional<torch::ScalarType> autocast_dtype(bool bf16, bool fp16) {
+    if (bf16)
+        return torch::kBFloat16;
+    if (fp16)
+        return torch::kHalf;
+    return std::nullopt;
+}
+
+AutocastGuard::AutocastGuard(std::optional<torch::ScalarType> dtype, const torch::Device& device)
+    : enabled_(dtype.has_value()), cuda_(device.is_cuda()) {
     if (!enabled_)
         return;
-    LATHE_AUTOCAST_DTYPE(cuda_);
+    LATHE_AUTOCAST_DTYPE(cuda_, *dtype);
     LATHE_AUTOCAST_ENABLE(cuda_, true);
     at::autocast::increment_nesting();
 }
+
+AutocastGuard::AutocastGuard(bool bf16, const torch::Device& device)
+    : AutocastGuard(autocast_dtype(bf16, false), device) {}
 
 AutocastGuard::~AutocastGuard() {
     if (!enabled_)

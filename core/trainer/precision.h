@@ -2,14 +2,22 @@
 
 #include <torch/torch.h>
 
+#include <optional>
+
 namespace lathe::core::trainer {
 
-// Mixed precision for the forward pass, as torch.autocast does in Transformers (bf16): matmuls
-// run in bfloat16, reductions and norms stay in fp32, weights and optimizer state stay fp32.
-// RAII: enabled for the guard's lifetime, then the autocast cache is cleared.
+// The autocast dtype Transformers uses for these arguments: bfloat16 for bf16, float16 for
+// fp16, none otherwise.
+std::optional<torch::ScalarType> autocast_dtype(bool bf16, bool fp16);
+
+// Mixed precision for the forward pass, as torch.autocast does in Transformers: matmuls run in
+// the low-precision dtype, reductions and norms stay in fp32, weights and optimizer state stay
+// fp32. RAII: enabled for the guard's lifetime, then the autocast cache is cleared.
 class AutocastGuard {
   public:
-    AutocastGuard(bool enabled, const torch::Device& device);
+    AutocastGuard(std::optional<torch::ScalarType> dtype, const torch::Device& device);
+    // bf16 autocast when `bf16` is true.
+    AutocastGuard(bool bf16, const torch::Device& device);
     ~AutocastGuard();
     AutocastGuard(const AutocastGuard&) = delete;
     AutocastGuard& operator=(const AutocastGuard&) = delete;

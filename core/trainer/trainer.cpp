@@ -99,13 +99,13 @@ Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
     if (args_.fp16 && !options_.device.is_cuda()) {
         throw Error("training_args.fp16 needs a CUDA device; on CPU use bf16 or neither");
     }
-    if (args_.fp16) {
-        throw Error(
-            "training_args.fp16 (with a gradient scaler) is not implemented by this trainer "
-            "yet; use bf16 or fp32");
-    }
+    if (args_.fp16 || options_.grad_scaler)
+        scaler_.emplace(options_.grad_scaler.value_or(GradScalerOptions{}));
     if (args_.tf32)
         set_tf32(*args_.tf32);
+    // Callers build the model on the CPU; its parameters must be on the run's device before the
+    // optimizer and the gradient buckets take them (Module::to keeps the parameter objects).
+    model_->to(options_.device);
     model_->set_gradient_checkpointing(args_.gradient_checkpointing);
     model_->set_neftune_noise_alpha(args_.neftune_noise_alpha);
     optimizer_ = create_optimizer(*model_, args_, &warnings_);
@@ -391,12 +391,12 @@ void Trainer::train_window(std::int64_t micro_batches) {
         // num_items_in_batch): each micro-batch contributes its loss sum / window targets.
         torch::Tensor logits;
         {
-            AutocastGuard autocast(args_.bf16, options_.device);
+            AutocastGuard autocast(autocast_dtype(args_.bf16, args_.fp16), options_.device);
             logits = model_->forward(ids);
         }
         auto loss =
             models::causal_lm_loss(logits, ids, targets, -100, args_.label_smoothing_factor);
-        loss.backward();
+        (scaler_ ? scaler_->scale(loss) : loss).backward();
         auto detached = loss.detach();
         const bool finite = std::isfinite(detached.item<double>());
         if (!finite && args_.stop_on_non_finite_loss) {
@@ -426,17 +426,23 @@ void Trainer::train_window(std::int64_t micro_batches) {
 
 void Trainer::optimizer_step() {
     last_grad_norm_.reset();
+    // As Accelerate does with a GradScaler: unscale before clipping (the logged grad_norm is
+    // the true one, inf on an overflowing step), skip the optimizer and the scheduler on
+    // non-finite gradients, then update the scale.
+    const bool found_inf = scaler_ && scaler_->unscale(model_->parameters());
     if (args_.max_grad_norm > 0) {
         last_grad_norm_ =
             torch::nn::utils::clip_grad_norm_(model_->parameters(), args_.max_grad_norm);
     }
-    if (!plateau_) {
-        current_lr_ = lr_schedules::learning_rate(schedule_, state_.global_step);
-    } else {
-        current_lr_ = plateau_->lr();
-    }
+    current_lr_ =
+        plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, scheduler_steps_);
     set_learning_rate(*optimizer_, current_lr_);
-    optimizer_->step();
+    if (!found_inf) {
+        optimizer_->step();
+        ++scheduler_steps_;
+    }
+    if (scaler_)
+        scaler_->update(found_inf);
     optimizer_->zero_grad();
     state_.global_step += 1;
     state_.epoch = static_cast<double>(epoch_) + static_cast<double>(micro_batches_in_epoch_) /
@@ -445,7 +451,7 @@ void Trainer::optimizer_step() {
     // As LambdaLR after scheduler.step(): the groups already hold the next step's rate, which is
     // the rate Transformers logs and what optimizer.pt must carry for a Python resume.
     current_lr_ =
-        plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, state_.global_step);
+        plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, scheduler_steps_);
     set_learning_rate(*optimizer_, current_lr_);
 }
 
@@ -499,8 +505,9 @@ void Trainer::maybe_log_save_evaluate() {
 }
 
 json Trainer::evaluate() {
-    auto result = evaluate_loss(*model_, eval_, args_.per_device_eval_batch_size, options_.device,
-                                args_.bf16, ranks_.rank(), ranks_.world_size());
+    auto result =
+        evaluate_loss(*model_, eval_, args_.per_device_eval_batch_size, options_.device,
+                      autocast_dtype(args_.bf16, args_.fp16), ranks_.rank(), ranks_.world_size());
     if (ranks_.active()) {
         // Each rank evaluated its share; the job's loss is the sample-weighted mean.
         std::vector<double> sums{
@@ -586,8 +593,10 @@ void Trainer::save_checkpoint(const json& metrics) {
     if (!args_.save_only_model) {
         save_optimizer_state(*optimizer_, (dir / "optimizer.pt").string());
         std::vector<double> base_lrs(optimizer_->param_groups().size(), args_.learning_rate);
-        save_scheduler_state(base_lrs, state_.global_step, current_lr_,
+        save_scheduler_state(base_lrs, scheduler_steps_, current_lr_,
                              (dir / "scheduler.pt").string());
+        if (scaler_)
+            scaler_->save((dir / "scaler.pt").string());
         save_rng_state((dir / rng_state_file()).string());
         json loop = {{"epoch", epoch_},
                      {"world_size", ranks_.world_size()},
@@ -597,6 +606,7 @@ void Trainer::save_checkpoint(const json& metrics) {
                      {"total_loss_scalar", total_loss_scalar_},
                      {"globalstep_last_logged", globalstep_last_logged_},
                      {"total_flos", total_flos_},
+                     {"scheduler_steps", scheduler_steps_},
                      {"plateau", plateau_ ? plateau_->state() : json(nullptr)}};
         util::write_file_atomic((dir / kLoopStateFile).string(), loop.dump(2) + "\n");
     }
@@ -658,6 +668,11 @@ void Trainer::resume_from(const std::string& checkpoint) {
     total_loss_scalar_ = loop.at("total_loss_scalar").get<double>();
     globalstep_last_logged_ = loop.at("globalstep_last_logged").get<std::int64_t>();
     total_flos_ = loop.at("total_flos").get<double>();
+    // Checkpoints from before the grad scaler have no skipped steps.
+    scheduler_steps_ = loop.value("scheduler_steps", state_.global_step);
+    const fs::path scaler_file = fs::path(checkpoint) / "scaler.pt";
+    if (scaler_ && fs::exists(scaler_file))
+        scaler_->load(scaler_file.string());
     if (plateau_ && !loop.at("plateau").is_null())
         plateau_->load_state(loop.at("plateau"));
     if (early_stopping_ && state_.stateful_callbacks.contains("EarlyStoppingCallback")) {
@@ -671,7 +686,7 @@ void Trainer::resume_from(const std::string& checkpoint) {
         state_.max_steps = plan_.max_steps;
     }
     current_lr_ =
-        plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, state_.global_step);
+        plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, scheduler_steps_);
     // A checkpoint taken at the very end of an epoch resumes at the start of the next one.
     if (micro_batches_in_epoch_ >= plan_.batches_per_epoch) {
         micro_batches_in_epoch_ = 0;

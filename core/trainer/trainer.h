@@ -22,6 +22,7 @@
 #include "core/trainer/callbacks.h"
 #include "core/trainer/data_parallel.h"
 #include "core/trainer/flow.h"
+#include "core/trainer/grad_scaler.h"
 #include "core/trainer/step_plan.h"
 #include "core/training_args/training_arguments.h"
 
@@ -50,6 +51,9 @@ struct TrainerOptions {
     // When set, a failure is written here as JSON (reason, message, hint) instead of a
     // run_failed event: the rank agent reports it for the whole job.
     std::string failure_file;
+    // Dynamic loss scaling. fp16 turns it on with torch's defaults; setting it here turns it on
+    // for any precision (tests run it in fp32 on CPU, where libtorch has no fp16 autocast).
+    std::optional<GradScalerOptions> grad_scaler;
 };
 
 struct TrainOutcome {
@@ -85,6 +89,8 @@ class Trainer {
     const StepPlan& plan() const { return plan_; }
     const training_args::TrainingArguments& args() const { return args_; }
     std::vector<std::string> warnings() const { return warnings_; }
+    // The fp16 loss scaler, or null when the run has none.
+    const GradScaler* grad_scaler() const { return scaler_ ? &*scaler_ : nullptr; }
 
   private:
     TrainOutcome train_inner();
@@ -122,6 +128,7 @@ class Trainer {
     std::int64_t saves_ = 0;  // names each checkpoint's shared staging folder key
 
     std::unique_ptr<torch::optim::Optimizer> optimizer_;
+    std::optional<GradScaler> scaler_;
     lr_schedules::ScheduleSpec schedule_;
     std::optional<lr_schedules::ReduceLrOnPlateau> plateau_;
     std::unique_ptr<events::EventWriter> events_;
@@ -139,6 +146,9 @@ class Trainer {
     std::int64_t globalstep_last_logged_ = 0;
     std::optional<double> last_grad_norm_;
     double current_lr_ = 0.0;
+    // The schedule's position (LambdaLR's last_epoch): global_step minus the steps the grad
+    // scaler skipped, which Transformers does not step the scheduler for.
+    std::int64_t scheduler_steps_ = 0;
     double total_flos_ = 0.0;
     std::int64_t non_embedding_parameters_ = 0;
     std::string stop_reason_ = "completed";

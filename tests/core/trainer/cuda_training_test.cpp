@@ -1,0 +1,135 @@
+// Training on a GPU: fp16 with the gradient scaler, bf16, and exact resume with the CUDA
+// generators. Skipped without CUDA (CI has none); run on a machine with a GPU.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/models/model_factory.h"
+#include "core/models/model_folder.h"
+#include "core/trainer/trainer.h"
+#include "core/util/file_io.h"
+#include "tests/core/trainer/trainer_test_util.h"
+
+namespace lathe::core::trainer {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+#define LATHE_REQUIRE_CUDA()          \
+    if (!torch::cuda::is_available()) \
+    GTEST_SKIP() << "no CUDA device (the CUDA paths run on a GPU machine)"
+
+json fixture_args(const fs::path& out) {
+    auto args = json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
+    args["output_dir"] = out.string();
+    args["save_strategy"] = "no";
+    return args;
+}
+
+struct Run {
+    json history;
+    std::vector<torch::Tensor> weights;
+};
+
+Run train(const json& args, torch::Device device,
+          std::shared_ptr<models::CausalLanguageModel> model = nullptr) {
+    if (!model)
+        model = models::load_model(tests::fixture("trainer/tiny-gpt2-init"));
+    TrainerOptions options;
+    options.args = testing::args_from(args);
+    options.output_dir = args["output_dir"].get<std::string>();
+    options.shuffle = false;
+    options.device = device;
+    Trainer trainer(model, std::nullopt, testing::blocks_from_fixture("train"),
+                    testing::blocks_from_fixture("eval"), options);
+    trainer.train();
+    Run run{trainer.state().log_history, {}};
+    for (const auto& p : model->parameters()) {
+        EXPECT_EQ(p.device(), device);
+        run.weights.push_back(p.detach().cpu());
+    }
+    return run;
+}
+
+std::vector<double> losses(const json& history) {
+    std::vector<double> out;
+    for (const auto& e : history)
+        if (e.contains("loss"))
+            out.push_back(e["loss"].get<double>());
+    return out;
+}
+
+void expect_tracks(const json& low_precision, const json& fp32, double tolerance) {
+    const auto a = losses(low_precision), b = losses(fp32);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i)
+        EXPECT_NEAR(a[i], b[i], tolerance) << "step " << i + 1;
+    EXPECT_LT(a.back(), a.front());
+}
+
+TEST(CudaTraining, Fp16WithTheGradScalerTracksTheFp32Run) {
+    LATHE_REQUIRE_CUDA();
+    const auto fp32 = train(fixture_args(tests::temp_dir("cuda-fp32")), torch::kCPU);
+    auto args = fixture_args(tests::temp_dir("cuda-fp16"));
+    args["fp16"] = true;
+    const auto fp16 = train(args, torch::Device(torch::kCUDA, 0));
+    expect_tracks(fp16.history, fp32.history, 0.02);
+}
+
+TEST(CudaTraining, Bf16AndTf32TrackTheFp32Run) {
+    LATHE_REQUIRE_CUDA();
+    const auto fp32 = train(fixture_args(tests::temp_dir("cuda-fp32-b")), torch::kCPU);
+    auto args = fixture_args(tests::temp_dir("cuda-bf16"));
+    args["bf16"] = true;
+    args["tf32"] = true;
+    const auto bf16 = train(args, torch::Device(torch::kCUDA, 0));
+    expect_tracks(bf16.history, fp32.history, 0.05);
+}
+
+std::shared_ptr<models::CausalLanguageModel> model_with_dropout() {
+    auto config = models::preset_config("gpt2-tiny", 96);
+    auto j = models::to_hf_config_json(config);
+    j["n_embd"] = 32;
+    j["n_layer"] = 2;
+    j["n_positions"] = 32;  // dropout stays at 0.1: the CUDA generator must be restored
+    return models::create_model(models::parse_model_config(j, "test"), 5);
+}
+
+TEST(CudaTraining, ResumeWithDropoutContinuesExactlyAndTheCheckpointLoadsOnCpu) {
+    LATHE_REQUIRE_CUDA();
+    const torch::Device gpu(torch::kCUDA, 0);
+    auto args = fixture_args(tests::temp_dir("cuda-resume-full"));
+    args["fp16"] = true;
+    const auto whole = train(args, gpu, model_with_dropout());
+    const auto out = tests::temp_dir("cuda-resume-part");
+    args["output_dir"] = out.string();
+    args["save_strategy"] = "steps";
+    args["save_steps"] = 10;
+    train(args, gpu, model_with_dropout());
+    const auto checkpoint = out / "checkpoint-10";
+    // Every GPU's generator is in the RNG file, and the optimizer state is host memory.
+    const auto rng = util::read_file((checkpoint / "lathe_rng_state.pt").string());
+    const auto rng_dict = torch::pickle_load(std::vector<char>(rng.begin(), rng.end()));
+    EXPECT_EQ(rng_dict.toGenericDict().at("cuda").toList().size(),
+              static_cast<std::size_t>(torch::cuda::device_count()));
+    const auto opt = util::read_file((checkpoint / "optimizer.pt").string());
+    const auto state = torch::pickle_load(std::vector<char>(opt.begin(), opt.end()))
+                           .toGenericDict()
+                           .at("state")
+                           .toGenericDict();
+    EXPECT_EQ(state.at(0).toGenericDict().at("exp_avg").toTensor().device(), torch::kCPU);
+    EXPECT_TRUE(fs::exists(checkpoint / "scaler.pt"));
+
+    args["resume_from_checkpoint"] = checkpoint.string();
+    const auto resumed = train(args, gpu, model_with_dropout());
+    const auto a = losses(whole.history), b = losses(resumed.history);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 10; i < a.size(); ++i)
+        EXPECT_NEAR(a[i], b[i], 1e-4) << "step " << i + 1;
+    for (std::size_t i = 0; i < whole.weights.size(); ++i)
+        EXPECT_TRUE(torch::allclose(whole.weights[i], resumed.weights[i], 1e-4, 1e-5))
+            << "parameter " << i;
+}
+
+}  // namespace
+}  // namespace lathe::core::trainer
