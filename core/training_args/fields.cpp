@@ -215,6 +215,8 @@ std::string closest_name(const std::string& name) {
         candidates.push_back(field.spec.name);
     for (const auto& alias : deprecated_aliases())
         candidates.push_back(alias.first);
+    for (const auto& renamed : new_names())
+        candidates.push_back(renamed.first);
     std::string best;
     std::size_t best_distance = std::max<std::size_t>(2, name.size() / 3) + 1;
     for (const auto& candidate : candidates) {

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/training_args/fields.h"
+#include "core/training_args/schema.h"
 #include "core/util/error.h"
 
 namespace lathe::core::training_args {
@@ -54,6 +55,19 @@ void set_warmup_ratio(TrainingArguments& args, const nlohmann::json& value,
     warn(warnings, where +
                        "warmup_ratio is deprecated; copied into warmup_steps (a value < 1 is a "
                        "ratio of the total steps)");
+}
+
+// The field Lathe keeps `name`'s value in when `name` is one of Transformers 5.2x's new names,
+// under that name so that messages say what the user wrote.
+std::optional<Field> renamed_field(const std::string& name) {
+    for (const auto& [new_name, field_name] : new_names()) {
+        if (new_name == name) {
+            Field field = *detail::find(field_name);
+            field.spec.name = new_name;
+            return field;
+        }
+    }
+    return std::nullopt;
 }
 
 std::string lower(std::string text) {
@@ -184,9 +198,12 @@ class Overrides {
             set_warmup_ratio(args_, v, where, true, warnings_);
             return;
         }
-        const Field* field = detail::find(name);
+        const auto renamed = renamed_field(name);
+        const Field* field = renamed ? &*renamed : detail::find(name);
         if (field == nullptr && name.compare(0, 3, "no_") == 0) {
-            const Field* negated = detail::find(name.substr(3));
+            const auto negated_renamed = renamed_field(name.substr(3));
+            const Field* negated =
+                negated_renamed ? &*negated_renamed : detail::find(name.substr(3));
             if (negated != nullptr && negated->spec.supported &&
                 (negated->spec.type == FieldType::Bool ||
                  negated->spec.type == FieldType::OptionalBool)) {
@@ -260,6 +277,19 @@ ParseResult from_json(const nlohmann::json& j, const std::string& source) {
         }
         if (key == "warmup_ratio") {
             warmup_ratio = value;
+            continue;
+        }
+        if (auto renamed = renamed_field(key)) {
+            const auto old_name =
+                std::find_if(new_names().begin(), new_names().end(), [&](const auto& n) {
+                    return n.first == key;
+                })->second;
+            if (j.contains(old_name) && j.at(old_name) != value) {
+                throw Error(where + "\"" + key + "\" (" + detail::shown(value) + ") and \"" +
+                            old_name + "\" (" + detail::shown(j.at(old_name)) +
+                            ") disagree; Transformers 5 writes both with one value, set one");
+            }
+            detail::set(*renamed, result.args, value, where);
             continue;
         }
         const Field* field = detail::find(key);

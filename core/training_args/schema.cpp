@@ -280,6 +280,13 @@ std::vector<Field> build() {
         {"enable_jit_checkpoint", "[false]"},
         {"hub_revision", "[null]"},
         {"parallelism_config", "[null]"},
+        // v5.2x
+        {"activation_checkpointing_kwargs", "[null]"},  // gradient_checkpointing_kwargs' new name
+        {"dataloader_in_order", "[true]"},
+        {"dataloader_multiprocessing_context", "[null]"},
+        {"ddp_static_graph", "[null]"},
+        {"trackio_bucket_id", "[null]"},
+        {"trackio_static_space_id", "[null]"},
     };
     for (const auto& [name, inert] : others)
         f.push_back(unsupported(name, inert));
@@ -361,6 +368,13 @@ const std::vector<std::pair<std::string, std::string>>& deprecated_aliases() {
     return aliases;
 }
 
+const std::vector<std::pair<std::string, std::string>>& new_names() {
+    static const std::vector<std::pair<std::string, std::string>> names = {
+        {"activation_checkpointing", "gradient_checkpointing"},
+    };
+    return names;
+}
+
 nlohmann::json schema_json() {
     auto fields = nlohmann::json::array();
     auto unsupported = nlohmann::json::array();
@@ -380,7 +394,13 @@ nlohmann::json schema_json() {
     auto aliases = nlohmann::json::object();
     for (const auto& [old_name, new_name] : deprecated_aliases())
         aliases[old_name] = new_name;
-    return {{"fields", fields}, {"unsupported", unsupported}, {"deprecated_aliases", aliases}};
+    auto renamed = nlohmann::json::object();
+    for (const auto& [new_name, field] : new_names())
+        renamed[new_name] = field;
+    return {{"fields", fields},
+            {"unsupported", unsupported},
+            {"deprecated_aliases", aliases},
+            {"new_names", renamed}};
 }
 
 }  // namespace lathe::core::training_args

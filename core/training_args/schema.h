@@ -51,9 +51,15 @@ const FieldSpec* find_field(const std::string& name);
 // "eval_strategy"} and {"warmup_ratio", "warmup_steps"}.
 const std::vector<std::pair<std::string, std::string>>& deprecated_aliases();
 
+// Transformers 5.2x's new names for fields Lathe keeps under the names the rest of the ecosystem
+// uses: {"activation_checkpointing", "gradient_checkpointing"}. v5 writes both keys with the same
+// value (the old one mirrors the new); either is read, and the two must agree.
+const std::vector<std::pair<std::string, std::string>>& new_names();
+
 // For `lathe-train --print-schema` and the studio's form:
 // {"fields": [{name, type, default, choices, group, help, nullable}...] (supported fields, in
-// schema order), "unsupported": [names], "deprecated_aliases": {old: new}}.
+// schema order), "unsupported": [names], "deprecated_aliases": {old: new},
+// "new_names": {new: field}}.
 nlohmann::json schema_json();
 
 }  // namespace lathe::core::training_args
