@@ -437,6 +437,7 @@ void Trainer::optimizer_step() {
     current_lr_ =
         plateau_ ? plateau_->lr() : lr_schedules::learning_rate(schedule_, scheduler_steps_);
     set_learning_rate(*optimizer_, current_lr_);
+    step_lr_ = current_lr_;
     if (!found_inf) {
         optimizer_->step();
         ++scheduler_steps_;
@@ -483,11 +484,14 @@ void Trainer::maybe_log_save_evaluate() {
         const double tr_loss = ranks_.mean(tr_loss_.item<double>());
         tr_loss_.zero_();
         json logs;
-        logs["loss"] = round_to(
-            tr_loss / static_cast<double>(state_.global_step - globalstep_last_logged_), 4);
+        // Unrounded, as Transformers 5 logs it (4.x rounded to 4 places): curves of slowly
+        // falling losses keep their shape.
+        logs["loss"] = tr_loss / static_cast<double>(state_.global_step - globalstep_last_logged_);
         if (last_grad_norm_)
             logs["grad_norm"] = *last_grad_norm_;
-        logs["learning_rate"] = current_lr_;
+        // The rate this step used, read before the scheduler steps (Transformers 5; 4.x logged
+        // the next step's rate).
+        logs["learning_rate"] = step_lr_;
         total_loss_scalar_ += tr_loss;
         log(logs, "log");
         globalstep_last_logged_ = state_.global_step;

@@ -146,6 +146,7 @@ class Trainer {
     std::int64_t globalstep_last_logged_ = 0;
     std::optional<double> last_grad_norm_;
     double current_lr_ = 0.0;
+    double step_lr_ = 0.0;  // the rate the last optimizer step used (what Transformers 5 logs)
     // The schedule's position (LambdaLR's last_epoch): global_step minus the steps the grad
     // scaler skipped, which Transformers does not step the scheduler for.
     std::int64_t scheduler_steps_ = 0;

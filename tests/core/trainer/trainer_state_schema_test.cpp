@@ -43,8 +43,12 @@ void expect_same_shape(const json& hf, const json& lathe, const std::string& whe
     }
 }
 
-TEST(TrainerStateSchema, MatchesTransformersCheckpoint) {
-    const json hf = json::parse(util::read_file(tests::fixture("trainer/hf_trainer_state.json")));
+// 4.46.3's file (torch 1.13) and 5.24.0's (torch 2.6, make_trainer_v5_fixtures.py).
+class TrainerStateSchema : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TrainerStateSchema, MatchesTransformersCheckpoint) {
+    const json hf =
+        json::parse(util::read_file(tests::fixture(GetParam() + "hf_trainer_state.json")));
     auto args_json = json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
     auto out = tests::temp_dir("state-schema");
     args_json["output_dir"] = out.string();
@@ -70,7 +74,8 @@ TEST(TrainerStateSchema, MatchesTransformersCheckpoint) {
         hf_keys.insert(item.key());
     for (const auto& item : lathe.items())
         lathe_keys.insert(item.key());
-    lathe_keys.erase("best_global_step");  // Transformers v5's key; 4.46.3 predates it
+    if (!hf_keys.count("best_global_step"))
+        lathe_keys.erase("best_global_step");  // Transformers v5's key; 4.46.3 predates it
     EXPECT_EQ(lathe_keys, hf_keys);
     expect_same_shape(hf, lathe, "trainer_state");
     expect_same_shape(hf["stateful_callbacks"], lathe["stateful_callbacks"], "stateful_callbacks");
@@ -97,7 +102,12 @@ TEST(TrainerStateSchema, MatchesTransformersCheckpoint) {
     EXPECT_TRUE(fs::exists(lathe["best_model_checkpoint"].get<std::string>()));
 }
 
-TEST(TrainerStateSchema, CheckpointHoldsTransformersFilesExceptPythonOnlyOnes) {
+INSTANTIATE_TEST_SUITE_P(Transformers, TrainerStateSchema,
+                         ::testing::Values("trainer/", "trainer/v5/"), [](const auto& info) {
+                             return info.param == "trainer/" ? std::string("v4") : "v5";
+                         });
+
+TEST(TrainerStateFiles, CheckpointHoldsTransformersFilesExceptPythonOnlyOnes) {
     auto args_json = json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
     auto out = tests::temp_dir("state-files");
     args_json["output_dir"] = out.string();
@@ -110,14 +120,16 @@ TEST(TrainerStateSchema, CheckpointHoldsTransformersFilesExceptPythonOnlyOnes) {
                     testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"),
                     options);
     trainer.train();
-    std::ifstream list(tests::fixture("trainer/hf_checkpoint_files.txt"));
-    std::string name;
-    while (std::getline(list, name)) {
-        // rng_state.pth must hold Python and numpy RNG states and training_args.bin a pickled
-        // Python dataclass: Lathe writes lathe_rng_state.pt and training_args.json instead.
-        if (name == "rng_state.pth" || name == "training_args.bin" || name.empty())
-            continue;
-        EXPECT_TRUE(fs::exists(out / "checkpoint-20" / name)) << name;
+    for (const char* release : {"trainer/", "trainer/v5/"}) {
+        std::ifstream list(tests::fixture(std::string(release) + "hf_checkpoint_files.txt"));
+        std::string name;
+        while (std::getline(list, name)) {
+            // rng_state.pth must hold Python and numpy RNG states and training_args.bin a
+            // pickled Python dataclass: Lathe writes lathe_rng_state.pt and training_args.json.
+            if (name == "rng_state.pth" || name == "training_args.bin" || name.empty())
+                continue;
+            EXPECT_TRUE(fs::exists(out / "checkpoint-20" / name)) << release << name;
+        }
     }
     EXPECT_TRUE(fs::exists(out / "checkpoint-20" / "training_args.json"));
     EXPECT_FALSE(fs::exists(out / "checkpoint-20" / "rng_state.pth"));
