@@ -92,7 +92,8 @@ TEST_P(ModelParity, ShardedSaveReloads) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ModelParity,
-                         ::testing::Values("tiny-gpt2", "tiny-llama", "tiny-llama-tied"),
+                         ::testing::Values("tiny-gpt2", "tiny-llama", "tiny-llama-tied",
+                                           "tiny-gpt2-v5", "tiny-llama-v5", "tiny-llama-tied-v5"),
                          [](const auto& info) {
                              std::string name = info.param;
                              std::replace(name.begin(), name.end(), '-', '_');
