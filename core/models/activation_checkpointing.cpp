@@ -2,6 +2,10 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <optional>
+
+#include "core/models/autocast_state.h"
+
 namespace lathe::core::models {
 namespace {
 
@@ -21,6 +25,23 @@ void set_cpu_rng_state(const torch::Tensor& state) {
     generator.set_state(state);
 }
 
+// The generator dropout draws from on the input's GPU (none on the CPU).
+std::optional<at::Generator> device_generator(const torch::Tensor& input) {
+    if (!input.is_cuda())
+        return std::nullopt;
+    return at::globalContext().defaultGenerator(input.device());
+}
+
+torch::Tensor generator_state(at::Generator& generator) {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    return generator.get_state();
+}
+
+void set_generator_state(at::Generator& generator, const torch::Tensor& state) {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(state);
+}
+
 // The block rides in the autograd context (as a capsule), so it lives exactly as long as the
 // graph that may call backward.
 struct BlockHolder : torch::CustomClassHolder {
@@ -33,6 +54,12 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
     static torch::Tensor forward(AutogradContext* ctx, torch::Tensor input, Block block) {
         auto holder = c10::make_intrusive<BlockHolder>(std::move(block));
         ctx->saved_data["rng"] = cpu_rng_state();
+        if (auto generator = device_generator(input))
+            ctx->saved_data["device_rng"] = generator_state(*generator);
+        const auto autocast = AutocastState::current();
+        ctx->saved_data["autocast"] =
+            std::vector<int64_t>{autocast.cpu_enabled, static_cast<int64_t>(autocast.cpu_dtype),
+                                 autocast.cuda_enabled, static_cast<int64_t>(autocast.cuda_dtype)};
         ctx->save_for_backward({input});
         auto output = holder->block(input);  // autograd is off inside forward: nothing is kept
         ctx->saved_data["block"] = c10::IValue::make_capsule(holder);
@@ -45,11 +72,27 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
         auto input = ctx->get_saved_variables()[0].detach().requires_grad_(true);
         const auto now = cpu_rng_state();
         set_cpu_rng_state(ctx->saved_data["rng"].toTensor());
+        auto generator = device_generator(input);
+        torch::Tensor device_now;
+        if (generator) {
+            device_now = generator_state(*generator);
+            set_generator_state(*generator, ctx->saved_data["device_rng"].toTensor());
+        }
+        const auto saved = ctx->saved_data["autocast"].toIntVector();
+        AutocastState autocast;
+        autocast.cpu_enabled = saved[0] != 0;
+        autocast.cpu_dtype = static_cast<torch::ScalarType>(saved[1]);
+        autocast.cuda_enabled = saved[2] != 0;
+        autocast.cuda_dtype = static_cast<torch::ScalarType>(saved[3]);
+        const auto outside = autocast.apply();
         torch::Tensor output;
         {
             torch::AutoGradMode enable(true);
             output = block(input);
         }
+        outside.apply();
+        if (generator)
+            set_generator_state(*generator, device_now);
         set_cpu_rng_state(now);
         torch::autograd::backward({output}, {grad_outputs[0]});
         return {input.grad(), torch::Tensor()};

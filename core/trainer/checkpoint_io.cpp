@@ -24,8 +24,8 @@ std::vector<char> read_bytes(const std::string& path) {
 // Optimizer state is written from host memory: a checkpoint taken on a GPU then loads on a
 // CPU-only machine too (torch.load would otherwise need map_location), and Transformers moves
 // the state to the parameters' device when it loads it.
-torch::Tensor host(const torch::Tensor& t) {
-    return t.defined() ? t.to(torch::kCPU) : t;
+IValue host(const torch::Tensor& t) {
+    return t.defined() ? IValue(t.to(torch::kCPU)) : IValue();  // None, as Python writes it
 }
 
 c10::impl::GenericDict make_dict() {

@@ -2,6 +2,7 @@
 
 #include <torch/serialize.h>
 
+#include <cfloat>
 #include <cmath>
 
 #include "core/trainer/python_pickle.h"
@@ -10,13 +11,14 @@
 
 namespace lathe::core::trainer {
 
-GradScaler::GradScaler(GradScalerOptions options)
-    : options_(options), scale_(static_cast<float>(options.init_scale)) {
+GradScaler::GradScaler(GradScalerOptions options) : options_(options) {
     validate(options_);
+    scale_ = static_cast<float>(options_.init_scale);
 }
 
 void GradScaler::validate(const GradScalerOptions& options) {
-    if (!(options.init_scale > 0) || !std::isfinite(static_cast<float>(options.init_scale)))
+    // Compared as doubles: converting a double beyond FLT_MAX to float is undefined.
+    if (!(options.init_scale > 0) || !(options.init_scale <= FLT_MAX))
         throw Error("grad scaler init_scale must be a positive finite fp32 value, got " +
                     std::to_string(options.init_scale));
     if (!(options.growth_factor > 1.0))
@@ -63,9 +65,10 @@ void GradScaler::update(bool found_inf) {
     }
     const std::int64_t successful = growth_tracker_ + 1;
     if (successful == options_.growth_interval) {
-        const auto grown = static_cast<float>(static_cast<double>(scale_) * options_.growth_factor);
-        if (std::isfinite(grown))
-            scale_ = grown;
+        // torch keeps the scale when growing it would overflow fp32.
+        const double grown = static_cast<double>(scale_) * options_.growth_factor;
+        if (grown <= FLT_MAX)
+            scale_ = static_cast<float>(grown);
         growth_tracker_ = 0;
     } else {
         growth_tracker_ = successful;

@@ -37,9 +37,9 @@ class GradScaler {
     float current_scale() const { return scale_; }
     std::int64_t growth_tracker() const { return growth_tracker_; }
 
-    // scaler.pt as torch.save(GradScaler.state_dict()) writes it (Transformers saves and reloads
-    // that file with fp16 checkpoints): {"scale", "growth_factor", "backoff_factor",
-    // "growth_interval", "_growth_tracker"}.
+    // scaler.pt as torch.save(GradScaler.state_dict()) writes it: {"scale", "growth_factor",
+    // "backoff_factor", "growth_interval", "_growth_tracker"}. Transformers 5 saves and reloads
+    // that file with fp16 checkpoints (_save_scaler / _load_scaler); 4.46.3 did neither.
     void save(const std::string& path) const;
     // Reads that file (also one Python wrote); errors name the file and the key.
     void load(const std::string& path);

@@ -99,8 +99,19 @@ Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
     if (args_.fp16 && !options_.device.is_cuda()) {
         throw Error("training_args.fp16 needs a CUDA device; on CPU use bf16 or neither");
     }
-    if (args_.fp16 || options_.grad_scaler)
+    if (args_.fp16 || options_.grad_scaler) {
+        // Loss scaling keeps fp32 weights and gradients; scaled fp16 gradients overflow on most
+        // steps, and torch refuses to unscale them ("Attempting to unscale FP16 gradients").
+        for (const auto& item : model_->named_parameters()) {
+            if (item.value().scalar_type() == torch::kHalf) {
+                throw Error(
+                    "training_args.fp16 trains float32 weights under float16 autocast, "
+                    "but the model's weights are float16 (\"" +
+                    item.key() + "\"): set model.dtype to float32");
+            }
+        }
         scaler_.emplace(options_.grad_scaler.value_or(GradScalerOptions{}));
+    }
     if (args_.tf32)
         set_tf32(*args_.tf32);
     // Callers build the model on the CPU; its parameters must be on the run's device before the

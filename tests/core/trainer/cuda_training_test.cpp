@@ -2,7 +2,9 @@
 // generators. Skipped without CUDA (CI has none); run on a machine with a GPU.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "core/models/model_factory.h"
 #include "core/models/model_folder.h"
@@ -29,6 +31,7 @@ json fixture_args(const fs::path& out) {
 struct Run {
     json history;
     std::vector<torch::Tensor> weights;
+    std::optional<float> final_scale;  // fp16 runs: the loss scale at the end
 };
 
 Run train(const json& args, torch::Device device,
@@ -43,7 +46,9 @@ Run train(const json& args, torch::Device device,
     Trainer trainer(model, std::nullopt, testing::blocks_from_fixture("train"),
                     testing::blocks_from_fixture("eval"), options);
     trainer.train();
-    Run run{trainer.state().log_history, {}};
+    Run run{trainer.state().log_history, {}, std::nullopt};
+    if (const auto* scaler = trainer.grad_scaler())
+        run.final_scale = scaler->current_scale();
     for (const auto& p : model->parameters()) {
         EXPECT_EQ(p.device(), device);
         run.weights.push_back(p.detach().cpu());
@@ -73,7 +78,30 @@ TEST(CudaTraining, Fp16WithTheGradScalerTracksTheFp32Run) {
     auto args = fixture_args(tests::temp_dir("cuda-fp16"));
     args["fp16"] = true;
     const auto fp16 = train(args, torch::Device(torch::kCUDA, 0));
+    ASSERT_TRUE(fp16.final_scale.has_value()) << "fp16 ran without a gradient scaler";
+    EXPECT_GT(*fp16.final_scale, 0.0f);
     expect_tracks(fp16.history, fp32.history, 0.02);
+
+    // A scale that overflows float16 gradients at once: the scaler backs off, skipping steps
+    // (NaN grad norms), until the gradients fit, and training goes on.
+    args["output_dir"] = tests::temp_dir("cuda-fp16-overflow").string();
+    TrainerOptions options;
+    options.args = testing::args_from(args);
+    options.output_dir = args["output_dir"].get<std::string>();
+    options.shuffle = false;
+    options.device = torch::Device(torch::kCUDA, 0);
+    options.grad_scaler = GradScalerOptions{};
+    options.grad_scaler->init_scale = 1e30;
+    Trainer overflowing(models::load_model(tests::fixture("trainer/tiny-gpt2-init")), std::nullopt,
+                        testing::blocks_from_fixture("train"), testing::blocks_from_fixture("eval"),
+                        options);
+    overflowing.train();
+    int skipped = 0;
+    for (const auto& e : overflowing.state().log_history)
+        if (e.contains("grad_norm") && !std::isfinite(e["grad_norm"].get<double>()))
+            ++skipped;
+    EXPECT_GT(skipped, 0);
+    EXPECT_LT(overflowing.grad_scaler()->current_scale(), 1e30f);
 }
 
 TEST(CudaTraining, Bf16AndTf32TrackTheFp32Run) {
@@ -95,7 +123,7 @@ std::shared_ptr<models::CausalLanguageModel> model_with_dropout() {
     return models::create_model(models::parse_model_config(j, "test"), 5);
 }
 
-TEST(CudaTraining, ResumeWithDropoutContinuesExactlyAndTheCheckpointLoadsOnCpu) {
+TEST(CudaTraining, ResumeWithDropoutContinuesAndTheCheckpointIsHostMemory) {
     LATHE_REQUIRE_CUDA();
     const torch::Device gpu(torch::kCUDA, 0);
     auto args = fixture_args(tests::temp_dir("cuda-resume-full"));
@@ -124,10 +152,12 @@ TEST(CudaTraining, ResumeWithDropoutContinuesExactlyAndTheCheckpointLoadsOnCpu) 
     const auto resumed = train(args, gpu, model_with_dropout());
     const auto a = losses(whole.history), b = losses(resumed.history);
     ASSERT_EQ(a.size(), b.size());
+    // CUDA's embedding backward adds with atomics, so two GPU runs differ in the last bits; a
+    // generator that was not restored changes every dropout mask, far beyond these tolerances.
     for (std::size_t i = 10; i < a.size(); ++i)
-        EXPECT_NEAR(a[i], b[i], 1e-4) << "step " << i + 1;
+        EXPECT_NEAR(a[i], b[i], 1e-3) << "step " << i + 1;
     for (std::size_t i = 0; i < whole.weights.size(); ++i)
-        EXPECT_TRUE(torch::allclose(whole.weights[i], resumed.weights[i], 1e-4, 1e-5))
+        EXPECT_TRUE(torch::allclose(whole.weights[i], resumed.weights[i], 1e-3, 1e-4))
             << "parameter " << i;
 }
 

@@ -274,5 +274,26 @@ TEST(GradScalerTraining, Fp16OnCpuIsRefusedNamingTheField) {
     }
 }
 
+TEST(GradScalerTraining, Float16WeightsAreRefusedNamingTheFieldAndATensor) {
+    auto args_json = fixture_json("args.json")["training_args"];
+    args_json["fp16"] = false;
+    args_json["output_dir"] = tests::temp_dir("fp16-weights").string();
+    TrainerOptions options;
+    options.args = testing::args_from(args_json);
+    options.output_dir = args_json["output_dir"].get<std::string>();
+    options.grad_scaler = GradScalerOptions{};
+    auto model = models::load_model(tests::fixture("trainer/tiny-gpt2-init"));
+    model->to(torch::kHalf);
+    try {
+        Trainer trainer(model, std::nullopt, testing::blocks_from_fixture("train"),
+                        testing::blocks_from_fixture("eval"), options);
+        FAIL() << "float16 weights were accepted with a gradient scaler";
+    } catch (const Error& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("model.dtype"), std::string::npos) << message;
+        EXPECT_NE(message.find("transformer."), std::string::npos) << message;
+    }
+}
+
 }  // namespace
 }  // namespace lathe::core::trainer

@@ -48,6 +48,34 @@ TEST(Precision, Bf16AutocastRunsMatmulsInBf16AndTrains) {
         EXPECT_EQ(p.scalar_type(), torch::kFloat32);
 }
 
+// Backward runs after the trainer's autocast guard has closed; the recomputation of a
+// checkpointed block must still run in bf16, as its forward did, or its gradients are those of
+// an fp32 block (torch.utils.checkpoint restores the autocast state the same way).
+TEST(Precision, GradientCheckpointingRecomputesUnderTheForwardsAutocast) {
+    auto model = models::load_model(tests::fixture("trainer/tiny-gpt2-init"));
+    model->train();
+    auto ids = torch::randint(0, 96, {2, 16}, torch::kLong);
+    auto gradients = [&](bool recompute) {
+        model->set_gradient_checkpointing(recompute);
+        model->zero_grad();
+        torch::Tensor logits;
+        {
+            AutocastGuard autocast(true, torch::kCPU);
+            logits = model->forward(ids);
+        }
+        models::causal_lm_loss(logits, ids).backward();
+        std::vector<torch::Tensor> grads;
+        for (const auto& p : model->parameters())
+            grads.push_back(p.grad().clone());
+        return grads;
+    };
+    const auto plain = gradients(false);
+    const auto recomputed = gradients(true);
+    ASSERT_EQ(plain.size(), recomputed.size());
+    for (std::size_t i = 0; i < plain.size(); ++i)
+        EXPECT_TRUE(torch::equal(plain[i], recomputed[i])) << "parameter " << i;
+}
+
 TEST(Regularisers, LabelSmoothingIsTransformersLabelSmoother) {
     torch::manual_seed(0);
     auto logits = torch::randn({2, 6, 11});

@@ -122,6 +122,7 @@ TEST(TrainerStateFiles, CheckpointHoldsTransformersFilesExceptPythonOnlyOnes) {
     trainer.train();
     for (const char* release : {"trainer/", "trainer/v5/"}) {
         std::ifstream list(tests::fixture(std::string(release) + "hf_checkpoint_files.txt"));
+        ASSERT_TRUE(list.is_open()) << release;
         std::string name;
         while (std::getline(list, name)) {
             // rng_state.pth must hold Python and numpy RNG states and training_args.bin a
