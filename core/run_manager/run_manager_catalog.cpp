@@ -34,6 +34,14 @@ void register_import(registry::Registry& reg, RunRecord record, const HfOutputFo
     record.config = {{"import_source", hf.folder}, {"model_config", hf.model_config}};
     record.global_step = hf.global_step;
     record.max_steps = hf.max_steps;
+    // What the runs list shows for a finished run: its last logged losses (points are in
+    // log_history order).
+    for (const auto& p : hf.points) {
+        if (p.key == "loss")
+            record.last_loss = p.value;
+        else if (p.key == "eval_loss")
+            record.last_eval_loss = p.value;
+    }
     reg.insert_run(record);
     std::map<std::string, std::vector<registry::MetricPoint>> by_key;
     for (const auto& p : hf.points) {

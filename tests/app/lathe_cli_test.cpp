@@ -549,9 +549,21 @@ TEST_F(LatheCli, ImportsAHuggingFaceOutputFolderAndFineTunesFromIt) {
     ASSERT_EQ(run["checkpoints"].size(), 2u);
     EXPECT_TRUE(run["checkpoints"][0]["best"]);  // best_model_checkpoint: .../checkpoint-8
     std::size_t losses = 0;
-    for (const auto& entry : state["log_history"])
+    json last_loss, last_eval_loss;
+    for (const auto& entry : state["log_history"]) {
         losses += entry.contains("loss");
+        if (entry.value("step", 0) > 12)
+            continue;
+        if (entry.contains("loss"))
+            last_loss = entry["loss"];
+        if (entry.contains("eval_loss"))
+            last_eval_loss = entry["eval_loss"];
+    }
     EXPECT_EQ(series(id, "loss").size(), losses);
+    // The runs list shows the folder's last losses, as for a run Lathe trained.
+    ASSERT_TRUE(last_loss.is_number());
+    EXPECT_DOUBLE_EQ(run["last_loss"].get<double>(), last_loss.get<double>());
+    EXPECT_DOUBLE_EQ(run["last_eval_loss"].get<double>(), last_eval_loss.get<double>());
     EXPECT_EQ(lathe("runs import " + hf.string()).exit_code, 2);  // already imported
 
     const auto no_config = lathe("runs fork " + id + " --checkpoint 12");
