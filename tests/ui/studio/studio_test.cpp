@@ -370,7 +370,16 @@ TEST_F(Studio, AWindowWithAFinishedAndARunningRunRendersItsCharts) {
         << dialog->target_picker()->gpu_info_label()->text().toStdString();
     dialog->close();
 
-    // Both runs selected: the Config tab shows how the first differs from the second.
+    // Both runs selected: the Config tab shows how the first (by id) differs from the second.
+    // Ids start with their creation second, so two runs made in the same second order by their
+    // random suffix: either may be the first.
+    const bool finished_first = finished < running;
+    const std::string second = finished_first ? running : finished;
+    const QString max_steps_line = finished_first ? "training_args.max_steps: 100000 -> 6"
+                                                  : "training_args.max_steps: 6 -> 100000";
+    const QString save_strategy_line = finished_first
+                                           ? "training_args.save_strategy: \"no\" -> "
+                                           : "training_args.save_strategy: \"steps\" -> \"no\"";
     window.pages()->setCurrentIndex(0);
     auto* selection = window.runs_view()->table()->selectionModel();
     selection->clearSelection();
@@ -382,13 +391,11 @@ TEST_F(Studio, AWindowWithAFinishedAndARunningRunRendersItsCharts) {
     }
     auto* config = qobject_cast<QPlainTextEdit*>(window.tabs()->widget(1));
     ASSERT_NE(config, nullptr);
-    ASSERT_TRUE(wait_until([&] {
-        return config->toPlainText().contains("training_args.max_steps: 100000 -> 6");
-    })) << config->toPlainText().toStdString();
-    EXPECT_TRUE(
-        config->toPlainText().startsWith(QStringLiteral("Against %1 (the other selected run)")
-                                             .arg(QString::fromStdString(running))));
-    EXPECT_TRUE(config->toPlainText().contains("training_args.save_strategy: \"no\" -> "))
+    ASSERT_TRUE(wait_until([&] { return config->toPlainText().contains(max_steps_line); }))
+        << config->toPlainText().toStdString();
+    EXPECT_TRUE(config->toPlainText().startsWith(
+        QStringLiteral("Against %1 (the other selected run)").arg(QString::fromStdString(second))));
+    EXPECT_TRUE(config->toPlainText().contains(save_strategy_line))
         << config->toPlainText().toStdString();
 }
 
