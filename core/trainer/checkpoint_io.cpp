@@ -16,11 +16,6 @@ namespace {
 
 using c10::IValue;
 
-std::vector<char> read_bytes(const std::string& path) {
-    const std::string s = util::read_file(path);
-    return {s.begin(), s.end()};
-}
-
 // Optimizer state is written from host memory: a checkpoint taken on a GPU then loads on a
 // CPU-only machine too (torch.load would otherwise need map_location), and Transformers moves
 // the state to the parameters' device when it loads it.
@@ -121,15 +116,7 @@ void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::s
 }
 
 void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string& path) {
-    IValue root;
-    try {
-        root = torch::pickle_load(read_bytes(path));
-    } catch (const c10::Error& e) {
-        throw Error(path + ": not a readable optimizer state: " + e.what_without_backtrace());
-    }
-    if (!root.isGenericDict())
-        throw Error(path + ": optimizer state is not a dict");
-    auto dict = root.toGenericDict();
+    auto dict = load_python_dict(path, "optimizer state");
     if (!dict.contains("state") || !dict.contains("param_groups")) {
         throw Error(path + ": optimizer state lacks \"state\" or \"param_groups\"");
     }
@@ -247,13 +234,7 @@ void save_rng_state(const std::string& path) {
 }
 
 void load_rng_state(const std::string& path) {
-    IValue root;
-    try {
-        root = torch::pickle_load(read_bytes(path));
-    } catch (const c10::Error& e) {
-        throw Error(path + ": not a readable RNG state: " + e.what_without_backtrace());
-    }
-    auto dict = root.toGenericDict();
+    auto dict = load_python_dict(path, "RNG state");
     {
         auto cpu = at::detail::getDefaultCPUGenerator();
         std::lock_guard<std::mutex> lock(cpu.mutex());

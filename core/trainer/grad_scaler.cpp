@@ -1,13 +1,10 @@
 #include "core/trainer/grad_scaler.h"
 
-#include <torch/serialize.h>
-
 #include <cfloat>
 #include <cmath>
 
 #include "core/trainer/python_pickle.h"
 #include "core/util/error.h"
-#include "core/util/file_io.h"
 
 namespace lathe::core::trainer {
 
@@ -86,16 +83,7 @@ void GradScaler::save(const std::string& path) const {
 }
 
 void GradScaler::load(const std::string& path) {
-    const std::string text = util::read_file(path);
-    c10::IValue root;
-    try {
-        root = torch::pickle_load(std::vector<char>(text.begin(), text.end()));
-    } catch (const c10::Error& e) {
-        throw Error(path + ": not a readable GradScaler state: " + e.what_without_backtrace());
-    }
-    if (!root.isGenericDict())
-        throw Error(path + ": a GradScaler state is a dict");
-    const auto dict = root.toGenericDict();
+    const auto dict = load_python_dict(path, "GradScaler state");
     auto number = [&](const char* key) {
         if (!dict.contains(key))
             throw Error(path + ": GradScaler state has no \"" + key + "\"");

@@ -2,23 +2,7 @@
 
 #include <ATen/autocast_mode.h>
 
-#include "core/models/torch_compat.h"
-
 namespace lathe::core::trainer {
-
-// libtorch 2.4 replaced the per-device autocast setters with device-type ones.
-#if LATHE_TORCH_AT_LEAST(2, 4)
-#define LATHE_AUTOCAST_ENABLE(cuda, on) \
-    at::autocast::set_autocast_enabled((cuda) ? at::kCUDA : at::kCPU, (on))
-#define LATHE_AUTOCAST_DTYPE(cuda, dtype) \
-    at::autocast::set_autocast_dtype((cuda) ? at::kCUDA : at::kCPU, (dtype))
-#else
-#define LATHE_AUTOCAST_ENABLE(cuda, on) \
-    ((cuda) ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on))
-#define LATHE_AUTOCAST_DTYPE(cuda, dtype)                 \
-    ((cuda) ? at::autocast::set_autocast_gpu_dtype(dtype) \
-            : at::autocast::set_autocast_cpu_dtype(dtype))
-#endif
 
 std::optional<torch::ScalarType> autocast_dtype(bool bf16, bool fp16) {
     if (bf16)
@@ -29,11 +13,18 @@ std::optional<torch::ScalarType> autocast_dtype(bool bf16, bool fp16) {
 }
 
 AutocastGuard::AutocastGuard(std::optional<torch::ScalarType> dtype, const torch::Device& device)
-    : enabled_(dtype.has_value()), cuda_(device.is_cuda()) {
+    : enabled_(dtype.has_value()) {
     if (!enabled_)
         return;
-    LATHE_AUTOCAST_DTYPE(cuda_, *dtype);
-    LATHE_AUTOCAST_ENABLE(cuda_, true);
+    auto inside = models::AutocastState::current();
+    if (device.is_cuda()) {
+        inside.cuda_enabled = true;
+        inside.cuda_dtype = *dtype;
+    } else {
+        inside.cpu_enabled = true;
+        inside.cpu_dtype = *dtype;
+    }
+    outside_ = inside.apply();
     at::autocast::increment_nesting();
 }
 
@@ -43,7 +34,7 @@ AutocastGuard::AutocastGuard(bool bf16, const torch::Device& device)
 AutocastGuard::~AutocastGuard() {
     if (!enabled_)
         return;
-    LATHE_AUTOCAST_ENABLE(cuda_, false);
+    outside_.apply();
     if (at::autocast::decrement_nesting() == 0)
         at::autocast::clear_cache();
 }

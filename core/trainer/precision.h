@@ -4,6 +4,8 @@
 
 #include <optional>
 
+#include "core/models/autocast_state.h"
+
 namespace lathe::core::trainer {
 
 // The autocast dtype Transformers uses for these arguments: bfloat16 for bf16, float16 for
@@ -12,7 +14,8 @@ std::optional<torch::ScalarType> autocast_dtype(bool bf16, bool fp16);
 
 // Mixed precision for the forward pass, as torch.autocast does in Transformers: matmuls run in
 // the low-precision dtype, reductions and norms stay in fp32, weights and optimizer state stay
-// fp32. RAII: enabled for the guard's lifetime, then the autocast cache is cleared.
+// fp32. RAII: enabled for the guard's lifetime, then the state before it is restored and the
+// autocast cache cleared.
 class AutocastGuard {
   public:
     AutocastGuard(std::optional<torch::ScalarType> dtype, const torch::Device& device);
@@ -24,7 +27,7 @@ class AutocastGuard {
 
   private:
     bool enabled_;
-    bool cuda_;
+    models::AutocastState outside_;  // restored when the guard closes
 };
 
 // tf32 matmuls on Ampere and newer (training_args.tf32); no effect without CUDA.

@@ -6,6 +6,7 @@
 
 #include <string_view>
 
+#include "core/util/error.h"
 #include "core/util/file_io.h"
 
 namespace lathe::core::trainer {
@@ -34,6 +35,19 @@ std::vector<char> pickle_for_python(const c10::IValue& value) {
 void save_for_python(const c10::IValue& value, const std::string& path) {
     const auto bytes = pickle_for_python(value);
     util::write_file_atomic(path, std::string_view(bytes.data(), bytes.size()));
+}
+
+c10::impl::GenericDict load_python_dict(const std::string& path, const std::string& what) {
+    const std::string bytes = util::read_file(path);
+    c10::IValue root;
+    try {
+        root = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+    } catch (const c10::Error& e) {
+        throw Error(path + ": not a readable " + what + ": " + e.what_without_backtrace());
+    }
+    if (!root.isGenericDict())
+        throw Error(path + ": " + what + " is not a dict");
+    return root.toGenericDict();
 }
 
 }  // namespace lathe::core::trainer

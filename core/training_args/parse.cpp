@@ -57,17 +57,24 @@ void set_warmup_ratio(TrainingArguments& args, const nlohmann::json& value,
                        "ratio of the total steps)");
 }
 
-// The field Lathe keeps `name`'s value in when `name` is one of Transformers 5.2x's new names,
-// under that name so that messages say what the user wrote.
-std::optional<Field> renamed_field(const std::string& name) {
+// The field Lathe keeps `name`'s value in when `name` is one of Transformers 5.2x's new names
+// (nullptr otherwise).
+const std::string* renamed_to(const std::string& name) {
     for (const auto& [new_name, field_name] : new_names()) {
-        if (new_name == name) {
-            Field field = *detail::find(field_name);
-            field.spec.name = new_name;
-            return field;
-        }
+        if (new_name == name)
+            return &field_name;
     }
-    return std::nullopt;
+    return nullptr;
+}
+
+// That field under the new name, so that messages say what the user wrote.
+std::optional<Field> renamed_field(const std::string& name) {
+    const std::string* field_name = renamed_to(name);
+    if (field_name == nullptr)
+        return std::nullopt;
+    Field field = *detail::find(*field_name);
+    field.spec.name = name;
+    return field;
 }
 
 std::string lower(std::string text) {
@@ -280,10 +287,7 @@ ParseResult from_json(const nlohmann::json& j, const std::string& source) {
             continue;
         }
         if (auto renamed = renamed_field(key)) {
-            const auto old_name =
-                std::find_if(new_names().begin(), new_names().end(), [&](const auto& n) {
-                    return n.first == key;
-                })->second;
+            const std::string& old_name = *renamed_to(key);
             if (j.contains(old_name) && j.at(old_name) != value) {
                 throw Error(where + "\"" + key + "\" (" + detail::shown(value) + ") and \"" +
                             old_name + "\" (" + detail::shown(j.at(old_name)) +
