@@ -8,6 +8,7 @@
 #include "app/lathe_train/exit_codes.h"
 #include "core/trainer/batches.h"
 #include "core/trainer/step_plan.h"
+#include "core/trainer/training_device.h"
 #include "core/training_args/validate.h"
 
 namespace lathe::app {
@@ -51,17 +52,23 @@ int dry_run(const core::run::RunConfig& config,
         std::min<std::int64_t>(args.per_device_train_batch_size, data.train.size())));
     for (std::size_t i = 0; i < first.size(); ++i)
         first[i] = static_cast<std::int64_t>(i);
-    auto ids = core::trainer::make_batch(data.train, first, torch::kCPU);
+    // The step is timed where the run would train (one process: local rank 0).
+    const auto device = core::trainer::training_device(0, args.use_cpu);
+    pieces.model->to(device);
+    auto ids = core::trainer::make_batch(data.train, first, device);
     pieces.model->train();
     const auto start = std::chrono::steady_clock::now();
     auto loss = core::models::causal_lm_loss(pieces.model->forward(ids), ids);
     loss.backward();
+    if (device.is_cuda())
+        torch::cuda::synchronize();
     const double step_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     std::printf("dry run: everything needed to start is valid\n");
     std::printf("  model            %s (%s), %lld parameters\n", pieces.model_description.c_str(),
                 mc.model_type.c_str(), static_cast<long long>(params));
+    std::printf("  device           %s\n", device.str().c_str());
     std::printf("  tokenizer        vocab %d\n", pieces.tokenizer.vocab_size());
     std::printf("  data             %lld train / %lld eval blocks of %lld tokens (%s)\n",
                 static_cast<long long>(data.train.size()),

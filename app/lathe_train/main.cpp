@@ -19,6 +19,7 @@
 #include "core/run/run_config.h"
 #include "core/trainer/run_signals.h"
 #include "core/trainer/trainer.h"
+#include "core/trainer/training_device.h"
 #include "core/training_args/parse.h"
 #include "core/training_args/schema.h"
 #include "core/training_args/validate.h"
@@ -147,9 +148,7 @@ int train(const Cli& cli, const Loaded& loaded) {
     options.run_config = core::run::to_json(loaded.config);
     options.sample = loaded.config.sample;
     options.progress_bar = !cli.no_progress && main_rank && ::isatty(STDERR_FILENO);
-    if (torch::cuda::is_available()) {
-        options.device = torch::Device(torch::kCUDA, static_cast<int>(world.local_rank));
-    }
+    options.device = core::trainer::training_device(world.local_rank, args.use_cpu);
     if (world.distributed()) {
         options.process_group = core::distributed::ProcessGroup::connect(
             world, options.device, std::chrono::seconds(args.ddp_timeout));

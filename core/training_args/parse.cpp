@@ -33,6 +33,22 @@ void set_evaluation_strategy(TrainingArguments& args, const nlohmann::json& valu
                        args.eval_strategy + "\")");
 }
 
+// Transformers 4.x: no_cuda = true sets use_cpu (its deprecated name); false, which 4.x writes by
+// default, leaves use_cpu alone.
+void set_no_cuda(TrainingArguments& args, const nlohmann::json& value, const std::string& where,
+                 std::vector<std::string>* warnings) {
+    if (value.is_null())
+        return;
+    Field alias = *detail::find("use_cpu");
+    alias.spec.name = "no_cuda";
+    TrainingArguments parsed;
+    detail::set(alias, parsed, value, where);
+    if (!parsed.use_cpu)
+        return;
+    args.use_cpu = true;
+    warn(warnings, where + "no_cuda is deprecated; use use_cpu (set to true)");
+}
+
 // Transformers 4.x: warmup_steps > 0 wins over warmup_ratio. v5: warmup_ratio is copied into
 // warmup_steps, where a value < 1 is a ratio. `always_copy` is the v5 rule (command lines).
 void set_warmup_ratio(TrainingArguments& args, const nlohmann::json& value,
@@ -197,6 +213,12 @@ class Overrides {
             set_evaluation_strategy(args_, required_value(name), where, warnings_);
             return;
         }
+        if (name == "no_cuda") {
+            auto text = value();
+            set_no_cuda(args_, text ? cli_value(detail::find("use_cpu")->spec, *text) : nlohmann::json(true),
+                        where, warnings_);
+            return;
+        }
         if (name == "warmup_ratio") {
             auto text = required_value(name);
             nlohmann::json v = text;
@@ -275,6 +297,7 @@ ParseResult from_json(const nlohmann::json& j, const std::string& source) {
     ParseResult result;
     nlohmann::json evaluation_strategy;
     nlohmann::json warmup_ratio;
+    nlohmann::json no_cuda;
     for (const auto& item : j.items()) {
         const std::string& key = item.key();
         const nlohmann::json& value = item.value();
@@ -284,6 +307,10 @@ ParseResult from_json(const nlohmann::json& j, const std::string& source) {
         }
         if (key == "warmup_ratio") {
             warmup_ratio = value;
+            continue;
+        }
+        if (key == "no_cuda") {
+            no_cuda = value;
             continue;
         }
         if (auto renamed = renamed_field(key)) {
@@ -316,6 +343,7 @@ ParseResult from_json(const nlohmann::json& j, const std::string& source) {
     if (!evaluation_strategy.is_null())
         set_evaluation_strategy(result.args, evaluation_strategy, where, &result.warnings);
     set_warmup_ratio(result.args, warmup_ratio, where, false, &result.warnings);
+    set_no_cuda(result.args, no_cuda, where, &result.warnings);
     return result;
 }
 

@@ -23,6 +23,7 @@ struct ParseResult {
 //  - "evaluation_strategy" (deprecated): copied into eval_strategy with a warning;
 //  - "warmup_ratio" (deprecated): a value > 0 is copied into warmup_steps with a warning, unless
 //    warmup_steps > 0, which wins as in Transformers 4.x (also with a warning);
+//  - "no_cuda" (deprecated, 4.x): true sets use_cpu with a warning, false changes nothing;
 //  - any other key: Error with the closest known name, e.g.
 //    `run.json training_args: unknown key "learnig_rate" (did you mean "learning_rate"?)`.
 ParseResult from_json(const nlohmann::json& j, const std::string& source);

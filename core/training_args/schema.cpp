@@ -149,6 +149,8 @@ std::vector<Field> build() {
         // advanced
         supported("gradient_checkpointing", T::Bool, &Args::gradient_checkpointing, "advanced",
                   "Recompute activations in the backward pass to save memory."),
+        supported("use_cpu", T::Bool, &Args::use_cpu, "advanced",
+                  "Train on the CPU even where CUDA devices are visible."),
         supported("dataloader_drop_last", T::Bool, &Args::dataloader_drop_last, "advanced",
                   "Drop the last incomplete training batch of each epoch."),
         supported("ignore_data_skip", T::Bool, &Args::ignore_data_skip, "advanced",
@@ -196,8 +198,6 @@ std::vector<Field> build() {
         {"logging_dir", "[null]"},  // plus the generated "<output_dir>/runs/<time>_<host>"
         {"save_safetensors", "[true]"},
         {"save_on_each_node", "[false]"},
-        {"no_cuda", "[false]"},
-        {"use_cpu", "[false]"},
         {"use_mps_device", "[false]"},
         {"jit_mode_eval", "[false]"},
         {"use_ipex", "[false]"},
@@ -364,6 +364,7 @@ const std::vector<std::pair<std::string, std::string>>& deprecated_aliases() {
     static const std::vector<std::pair<std::string, std::string>> aliases = {
         {"evaluation_strategy", "eval_strategy"},
         {"warmup_ratio", "warmup_steps"},
+        {"no_cuda", "use_cpu"},
     };
     return aliases;
 }

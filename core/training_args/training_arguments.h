@@ -77,6 +77,7 @@ struct TrainingArguments {
 
     // advanced
     bool gradient_checkpointing = false;
+    bool use_cpu = false;  // train on the CPU even where CUDA devices are visible
     bool dataloader_drop_last = false;
     bool ignore_data_skip = false;
     bool restore_callback_states_from_checkpoint = false;

@@ -122,7 +122,7 @@ TEST(LatheTrainCli, DryRunPrintsThePlanAndTrainsNothing) {
                  (dir / "run").string() + " --dry-run");
     ASSERT_EQ(r.exit_code, 0) << r.output;
     for (const auto& word :
-         {"parameters", "memory estimate", "optimizer steps/epoch", "first step"}) {
+         {"parameters", "device           cpu", "memory estimate", "optimizer steps/epoch", "first step"}) {
         EXPECT_NE(r.output.find(word), std::string::npos) << word << "\n" << r.output;
     }
     EXPECT_FALSE(fs::exists(dir / "run"));

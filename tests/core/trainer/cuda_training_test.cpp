@@ -8,7 +8,10 @@
 
 #include "core/models/model_factory.h"
 #include "core/models/model_folder.h"
+#include "core/trainer/python_pickle.h"
 #include "core/trainer/trainer.h"
+#include "core/trainer/training_device.h"
+#include "core/util/error.h"
 #include "core/util/file_io.h"
 #include "tests/core/trainer/trainer_test_util.h"
 
@@ -70,6 +73,30 @@ void expect_tracks(const json& low_precision, const json& fp32, double tolerance
     for (std::size_t i = 0; i < a.size(); ++i)
         EXPECT_NEAR(a[i], b[i], tolerance) << "step " << i + 1;
     EXPECT_LT(a.back(), a.front());
+}
+
+// Runs everywhere: without a GPU (or with use_cpu) every rank trains on the CPU.
+TEST(CudaTraining, TrainingDeviceIsTheLocalRanksGpuOrTheCpu) {
+    EXPECT_EQ(training_device(0, /*use_cpu=*/true), torch::Device(torch::kCPU));
+    EXPECT_EQ(training_device(5, /*use_cpu=*/true), torch::Device(torch::kCPU));
+    if (!torch::cuda::is_available()) {
+        EXPECT_EQ(training_device(3, false), torch::Device(torch::kCPU));
+        return;
+    }
+    const auto visible = static_cast<std::int64_t>(torch::cuda::device_count());
+    EXPECT_EQ(training_device(visible - 1, false),
+              torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(visible - 1)));
+    // It became the current device: a tensor made without an index lands there.
+    EXPECT_EQ(torch::zeros({1}, torch::kCUDA).device().index(), visible - 1);
+    try {
+        training_device(visible, false);
+        ADD_FAILURE() << "no error for LOCAL_RANK = visible devices";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("LOCAL_RANK = " + std::to_string(visible)),
+                  std::string::npos)
+            << e.what();
+    }
+    training_device(0, false);
 }
 
 TEST(CudaTraining, Fp16WithTheGradScalerTracksTheFp32Run) {
@@ -136,13 +163,10 @@ TEST(CudaTraining, ResumeWithDropoutContinuesAndTheCheckpointIsHostMemory) {
     train(args, gpu, model_with_dropout());
     const auto checkpoint = out / "checkpoint-10";
     // Every GPU's generator is in the RNG file, and the optimizer state is host memory.
-    const auto rng = util::read_file((checkpoint / "lathe_rng_state.pt").string());
-    const auto rng_dict = torch::pickle_load(std::vector<char>(rng.begin(), rng.end()));
-    EXPECT_EQ(rng_dict.toGenericDict().at("cuda").toList().size(),
+    const auto rng_dict = load_python_dict((checkpoint / "lathe_rng_state.pt").string(), "rng");
+    EXPECT_EQ(rng_dict.at("cuda").toList().size(),
               static_cast<std::size_t>(torch::cuda::device_count()));
-    const auto opt = util::read_file((checkpoint / "optimizer.pt").string());
-    const auto state = torch::pickle_load(std::vector<char>(opt.begin(), opt.end()))
-                           .toGenericDict()
+    const auto state = load_python_dict((checkpoint / "optimizer.pt").string(), "optimizer")
                            .at("state")
                            .toGenericDict();
     EXPECT_EQ(state.at(0).toGenericDict().at("exp_avg").toTensor().device(), torch::kCPU);

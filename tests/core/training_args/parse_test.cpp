@@ -174,6 +174,27 @@ TEST(TrainingArgsParse, DeprecatedWarmupRatio) {
               "run.json training_args: warmup_ratio must be a number in [0, 1) (got 1.0)");
 }
 
+TEST(TrainingArgsParse, DeprecatedNoCudaSetsUseCpu) {
+    EXPECT_FALSE(from_json(json::object(), "x").args.use_cpu);
+    EXPECT_TRUE(from_json({{"use_cpu", true}}, "x").args.use_cpu);
+    // Transformers 4.x writes "no_cuda": false next to use_cpu; that changes nothing.
+    auto quiet = from_json({{"no_cuda", false}, {"use_cpu", true}}, "x");
+    EXPECT_TRUE(quiet.args.use_cpu);
+    EXPECT_TRUE(quiet.warnings.empty());
+    auto old = from_json({{"no_cuda", true}, {"use_cpu", false}}, "x");
+    EXPECT_TRUE(old.args.use_cpu);
+    ASSERT_EQ(old.warnings.size(), 1u);
+    EXPECT_EQ(old.warnings[0], "x: no_cuda is deprecated; use use_cpu (set to true)");
+    EXPECT_EQ(parse_error({{"no_cuda", "yes"}}),
+              "run.json training_args: no_cuda must be true or false (got \"yes\")");
+    std::vector<std::string> warnings;
+    EXPECT_TRUE(overridden({"--no_cuda"}, &warnings).use_cpu);
+    EXPECT_FALSE(overridden({"--no-cuda", "false"}).use_cpu);
+    EXPECT_TRUE(overridden({"--use_cpu"}).use_cpu);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_EQ(warnings[0], "command line: --no_cuda is deprecated; use use_cpu (set to true)");
+}
+
 TEST(TrainingArgsOverrides, Forms) {
     std::vector<std::string> warnings;
     auto a = overridden({"--learning_rate",
