@@ -12,8 +12,10 @@ namespace lathe::tests {
 
 // A one-layer GPT-2 (byte-level tokenizer) on a small generated corpus: a few seconds per run on
 // two cores. Writes corpus.txt and run.json into `dir` and returns run.json's path. The
-// arguments log every step, evaluate and save every 4 steps, stop after 8; `args_overrides`
-// replaces any of them, `model_overrides` adds to the model's config_overrides.
+// arguments log every step, evaluate and save every 4 steps, stop after 8, and train on the CPU
+// even on a GPU machine (use_cpu: these tests compare runs bitwise, and run several ranks on one
+// machine); `args_overrides` replaces any of them, `model_overrides` adds to the model's
+// config_overrides.
 inline std::filesystem::path write_tiny_run_config(
     const std::filesystem::path& dir, const std::string& name,
     const nlohmann::json& args_overrides = nlohmann::json::object(),
@@ -28,7 +30,8 @@ inline std::filesystem::path write_tiny_run_config(
     nlohmann::json args = {{"max_steps", 8},           {"per_device_train_batch_size", 4},
                            {"learning_rate", 1e-3},    {"logging_steps", 1},
                            {"eval_strategy", "steps"}, {"eval_steps", 4},
-                           {"save_steps", 4},          {"seed", 3}};
+                           {"save_steps", 4},          {"seed", 3},
+                           {"use_cpu", true}};
     for (const auto& item : args_overrides.items()) {
         args[item.key()] = item.value();
     }

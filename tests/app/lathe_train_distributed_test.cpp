@@ -102,11 +102,16 @@ void expect_same_trajectory(const std::vector<json>& a, const std::vector<json>&
 // SGD: the sums over a batch split across ranks round differently in the last bit, and Adam's
 // first steps (about lr * sign(g)) turn that into lr-sized steps for gradients near zero. With SGD
 // the comparison sees the data parallelism alone.
-void expect_matches_one_process(int processes, int accumulation = 1) {
-    const auto dir =
-        tests::temp_dir("dp-" + std::to_string(processes) + "-" + std::to_string(accumulation));
-    const json sgd = {
-        {"optim", "sgd"}, {"learning_rate", 0.05}, {"gradient_accumulation_steps", accumulation}};
+// On GPUs (one per rank, NCCL) the one-process run is on GPU 0; the tolerance allows for CUDA's
+// kernels summing in another order than the CPU's.
+void expect_matches_one_process(int processes, int accumulation = 1, bool on_gpus = false) {
+    const auto dir = tests::temp_dir("dp-" + std::to_string(processes) + "-" +
+                                     std::to_string(accumulation) + (on_gpus ? "-gpu" : ""));
+    const json sgd = {{"optim", "sgd"},
+                      {"learning_rate", 0.05},
+                      {"gradient_accumulation_steps", accumulation},
+                      {"use_cpu", !on_gpus}};
+    const double tolerance = on_gpus ? 1e-4 : 1e-5;
     auto with_batch = [&](int batch) {
         json args = sgd;
         args["per_device_train_batch_size"] = batch;
@@ -125,12 +130,13 @@ void expect_matches_one_process(int processes, int accumulation = 1) {
     const auto started = of_type(events_many, "run_started");
     ASSERT_EQ(started.size(), 1u);
     EXPECT_EQ(started[0]["world_size"], processes);
-    EXPECT_EQ(started[0]["backend"], "gloo");
+    EXPECT_EQ(started[0]["backend"], on_gpus ? "nccl" : "gloo");
+    EXPECT_EQ(started[0]["device"], on_gpus ? "cuda:0" : "cpu");
     EXPECT_EQ(started[0]["global_batch_size"], 4 * processes * accumulation);
-    expect_same_trajectory(events_one, events_many, 1e-5);
+    expect_same_trajectory(events_one, events_many, tolerance);
     EXPECT_LT(max_weight_difference(dir / "one" / "trainer_output" / "checkpoint-8",
                                     dir / "many" / "trainer_output" / "checkpoint-8"),
-              1e-5);
+              tolerance);
     // Every rank's RNG is part of the checkpoint.
     for (int r = 0; r < processes; ++r) {
         EXPECT_TRUE(fs::exists(dir / "many" / "trainer_output" / "checkpoint-8" /
@@ -139,6 +145,22 @@ void expect_matches_one_process(int processes, int accumulation = 1) {
     // Other ranks' logs are kept beside the run.
     EXPECT_TRUE(fs::exists(dir / "many" / "ranks" / "rank-1.stdout.log"));
     EXPECT_EQ(of_type(events_many, "run_finished").size(), 1u);
+}
+
+// GPUs the driver shows (nvidia-smi -L); 0 without one.
+int gpu_count() {
+    const auto r = tests::run_command("nvidia-smi -L 2>/dev/null");
+    int count = 0;
+    for (std::size_t at = r.output.find("GPU "); at != std::string::npos;
+         at = r.output.find("\nGPU ", at + 1))
+        ++count;
+    return r.exit_code == 0 ? count : 0;
+}
+
+TEST(LatheTrainDistributed, OnTwoGpusNcclRanksMatchOneGpuWithTwiceTheBatch) {
+    if (gpu_count() < 2)
+        GTEST_SKIP() << "needs two GPUs (CI has none)";
+    expect_matches_one_process(2, 1, /*on_gpus=*/true);
 }
 
 TEST(LatheTrainDistributed, TwoProcessesMatchOneWithTwiceTheBatch) {
