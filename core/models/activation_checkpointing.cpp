@@ -1,6 +1,7 @@
 #include "core/models/activation_checkpointing.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 
 #include <optional>
 
@@ -42,6 +43,49 @@ void set_generator_state(at::Generator& generator, const torch::Tensor& state) {
     generator.set_state(state);
 }
 
+// The forward's generators and autocast state for the time of a recomputation, and the ones found
+// restored afterwards, also when the block throws. The recomputation is an autocast region of its
+// own, as torch.autocast opens in torch.utils.checkpoint: autocast caches low-precision copies of
+// the weights while a region is open and drops them when the outermost one closes, so copies made
+// outside any region would outlive the optimizer step and serve the next forward stale weights.
+class Replay {
+  public:
+    Replay(AutogradContext* ctx, const torch::Tensor& input) : generator_(device_generator(input)) {
+        cpu_now_ = cpu_rng_state();
+        set_cpu_rng_state(ctx->saved_data["rng"].toTensor());
+        if (generator_) {
+            device_now_ = generator_state(*generator_);
+            set_generator_state(*generator_, ctx->saved_data["device_rng"].toTensor());
+        }
+        const auto saved = ctx->saved_data["autocast"].toIntVector();
+        AutocastState autocast;
+        autocast.cpu_enabled = saved[0] != 0;
+        autocast.cpu_dtype = static_cast<torch::ScalarType>(saved[1]);
+        autocast.cuda_enabled = saved[2] != 0;
+        autocast.cuda_dtype = static_cast<torch::ScalarType>(saved[3]);
+        region_ = autocast.cpu_enabled || autocast.cuda_enabled;
+        outside_ = autocast.apply();
+        if (region_)
+            at::autocast::increment_nesting();
+    }
+    ~Replay() {
+        if (region_ && at::autocast::decrement_nesting() == 0)
+            at::autocast::clear_cache();
+        outside_.apply();
+        if (generator_)
+            set_generator_state(*generator_, device_now_);
+        set_cpu_rng_state(cpu_now_);
+    }
+    Replay(const Replay&) = delete;
+    Replay& operator=(const Replay&) = delete;
+
+  private:
+    std::optional<at::Generator> generator_;
+    torch::Tensor cpu_now_, device_now_;
+    AutocastState outside_;
+    bool region_ = false;
+};
+
 // The block rides in the autograd context (as a capsule), so it lives exactly as long as the
 // graph that may call backward.
 struct BlockHolder : torch::CustomClassHolder {
@@ -70,30 +114,12 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
         auto capsule = ctx->saved_data["block"].toCapsule();
         const auto& block = static_cast<BlockHolder*>(capsule.get())->block;
         auto input = ctx->get_saved_variables()[0].detach().requires_grad_(true);
-        const auto now = cpu_rng_state();
-        set_cpu_rng_state(ctx->saved_data["rng"].toTensor());
-        auto generator = device_generator(input);
-        torch::Tensor device_now;
-        if (generator) {
-            device_now = generator_state(*generator);
-            set_generator_state(*generator, ctx->saved_data["device_rng"].toTensor());
-        }
-        const auto saved = ctx->saved_data["autocast"].toIntVector();
-        AutocastState autocast;
-        autocast.cpu_enabled = saved[0] != 0;
-        autocast.cpu_dtype = static_cast<torch::ScalarType>(saved[1]);
-        autocast.cuda_enabled = saved[2] != 0;
-        autocast.cuda_dtype = static_cast<torch::ScalarType>(saved[3]);
-        const auto outside = autocast.apply();
         torch::Tensor output;
         {
+            Replay replay(ctx, input);
             torch::AutoGradMode enable(true);
             output = block(input);
         }
-        outside.apply();
-        if (generator)
-            set_generator_state(*generator, device_now);
-        set_cpu_rng_state(now);
         torch::autograd::backward({output}, {grad_outputs[0]});
         return {input.grad(), torch::Tensor()};
     }

@@ -76,6 +76,30 @@ TEST(Precision, GradientCheckpointingRecomputesUnderTheForwardsAutocast) {
         EXPECT_TRUE(torch::equal(plain[i], recomputed[i])) << "parameter " << i;
 }
 
+// Autocast caches bf16 copies of the weights inside a region; the recomputation's copies must not
+// outlive it, or the forward after an update would run on the old weights.
+TEST(Precision, TheForwardAfterARecomputeAndAnUpdateSeesTheNewWeights) {
+    auto model = models::load_model(tests::fixture("trainer/tiny-gpt2-init"));
+    model->train();
+    auto ids = torch::randint(0, 96, {2, 16}, torch::kLong);
+    auto forward = [&] {
+        torch::manual_seed(1);  // the same dropout masks each time
+        AutocastGuard autocast(true, torch::kCPU);
+        return model->forward(ids);
+    };
+    model->set_gradient_checkpointing(true);
+    models::causal_lm_loss(forward(), ids).backward();  // the recompute runs here
+    {
+        torch::NoGradGuard no_grad;
+        for (auto& p : model->parameters())
+            p.add_(0.05);
+    }
+    const auto after_recompute = forward().detach();
+    const auto fresh = forward().detach();  // the previous region cleared whatever it found
+    EXPECT_TRUE(torch::equal(after_recompute, fresh))
+        << "max difference " << (after_recompute - fresh).abs().max().item<float>();
+}
+
 TEST(Regularisers, LabelSmoothingIsTransformersLabelSmoother) {
     torch::manual_seed(0);
     auto logits = torch::randn({2, 6, 11});
