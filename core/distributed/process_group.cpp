@@ -175,13 +175,16 @@ void ProcessGroup::broadcast(torch::Tensor tensor, std::int64_t root) {
 
 void ProcessGroup::barrier() {
     // An all-reduce of one number: Gloo's barrier and NCCL's differ in what they wait for, this
-    // waits for the same thing on both.
+    // waits for the same thing on both. NCCL's wait() only orders the current CUDA stream after
+    // the collective; reading the sum back makes this thread wait for every rank too (the
+    // checkpoint commit after a barrier relies on it).
     auto one = torch::ones({1}, torch::TensorOptions().dtype(torch::kFloat32));
 #ifdef USE_C10D_NCCL
     if (impl_->nccl)
         one = one.to(torch::Device(torch::kCUDA, static_cast<int>(world_.local_rank)));
 #endif
     all_reduce_sum(one);
+    (void)one.item<float>();
 }
 
 void ProcessGroup::store_set(const std::string& key, const std::string& value) {

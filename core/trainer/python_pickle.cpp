@@ -1,7 +1,9 @@
 #include "core/trainer/python_pickle.h"
 
+#include <caffe2/serialize/in_memory_adapter.h>
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/export.h>
+#include <torch/csrc/jit/serialization/import_read.h>
 #include <torch/csrc/jit/serialization/pickler.h>
 
 #include <string_view>
@@ -41,7 +43,14 @@ c10::impl::GenericDict load_python_dict(const std::string& path, const std::stri
     const std::string bytes = util::read_file(path);
     c10::IValue root;
     try {
-        root = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+        // torch::pickle_load with map_location="cpu": a file Python saved on a GPU names cuda:0
+        // for its tensors, which would put every rank's copy on GPU 0 (or fail without CUDA).
+        // Tensors go to the parameters' devices later.
+        auto adapter = std::make_shared<caffe2::serialize::MemoryReadAdapter>(
+            bytes.data(), static_cast<off_t>(bytes.size()));
+        caffe2::serialize::PyTorchStreamReader reader(adapter);
+        root = torch::jit::readArchiveAndTensors("data", "", "", {}, {}, c10::Device(c10::kCPU),
+                                                 reader);
     } catch (const c10::Error& e) {
         throw Error(path + ": not a readable " + what + ": " + e.what_without_backtrace());
     }

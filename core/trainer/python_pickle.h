@@ -19,7 +19,8 @@ std::vector<char> pickle_for_python(const c10::IValue& value);
 // Writes pickle_for_python(value) to `path` atomically.
 void save_for_python(const c10::IValue& value, const std::string& path);
 
-// Reads a torch.save'd dict (Lathe's or Python's). Errors name `path` and say `what` it should
+// Reads a torch.save'd dict (Lathe's or Python's) with every tensor in host memory, wherever it
+// was saved from (torch.load's map_location="cpu"). Errors name `path` and say `what` it should
 // hold ("optimizer state", ...): unreadable, or not a dict.
 c10::impl::GenericDict load_python_dict(const std::string& path, const std::string& what);
 

@@ -14,6 +14,10 @@ torch::Device training_device(std::int64_t local_rank, bool use_cpu) {
     if (use_cpu || !torch::cuda::is_available())
         return torch::kCPU;
     const auto visible = static_cast<std::int64_t>(torch::cuda::device_count());
+    // srun --gpus-per-task=1 (or --gpu-bind) shows each task only its own GPU while
+    // SLURM_LOCALID counts the node's tasks: that one GPU is this rank's.
+    if (visible == 1 && local_rank > 0 && std::getenv("SLURM_LOCALID") != nullptr)
+        local_rank = 0;
     if (local_rank < 0 || local_rank >= visible) {
         const char* mask = std::getenv("CUDA_VISIBLE_DEVICES");
         throw Error("LOCAL_RANK = " + std::to_string(local_rank) + " but " +

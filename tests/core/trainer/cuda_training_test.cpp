@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 
@@ -83,6 +84,7 @@ TEST(CudaTraining, TrainingDeviceIsTheLocalRanksGpuOrTheCpu) {
         EXPECT_EQ(training_device(3, false), torch::Device(torch::kCPU));
         return;
     }
+    ::unsetenv("SLURM_LOCALID");
     const auto visible = static_cast<std::int64_t>(torch::cuda::device_count());
     EXPECT_EQ(training_device(visible - 1, false),
               torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(visible - 1)));
@@ -95,6 +97,12 @@ TEST(CudaTraining, TrainingDeviceIsTheLocalRanksGpuOrTheCpu) {
         EXPECT_NE(std::string(e.what()).find("LOCAL_RANK = " + std::to_string(visible)),
                   std::string::npos)
             << e.what();
+    }
+    if (visible == 1) {
+        // srun --gpus-per-task=1: every task sees its one GPU as cuda:0.
+        ::setenv("SLURM_LOCALID", "3", 1);
+        EXPECT_EQ(training_device(3, false), torch::Device(torch::kCUDA, 0));
+        ::unsetenv("SLURM_LOCALID");
     }
     training_device(0, false);
 }

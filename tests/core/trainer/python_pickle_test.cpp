@@ -50,6 +50,21 @@ TEST(PythonPickle, NestedValuesRoundTripWithoutTorchScriptTags) {
     EXPECT_TRUE(mentions(std::string(tagged.begin(), tagged.end()), "torch.jit"));
 }
 
+// Transformers' optimizer.pt from a GPU run tags its tensors cuda:0; they load into host memory
+// (torch.load's map_location="cpu"), also with a libtorch that has no CUDA
+// (make_gpu_saved_fixture.py).
+TEST(PythonPickle, ADictSavedOnAGpuLoadsIntoHostMemory) {
+    const auto state = load_python_dict(tests::fixture("trainer/saved_on_gpu/optimizer.pt"),
+                                        "optimizer state")
+                           .at("state")
+                           .toGenericDict();
+    const auto exp_avg = state.at(0).toGenericDict().at("exp_avg").toTensor();
+    EXPECT_EQ(exp_avg.device(), torch::Device(torch::kCPU));
+    const auto expected =
+        load_python_dict(tests::fixture("trainer/saved_on_gpu/expected.pt"), "expected values");
+    EXPECT_TRUE(torch::equal(exp_avg, expected.at("exp_avg_of_weight").toTensor()));
+}
+
 TEST(PythonPickle, EveryPtFileOfACheckpointIsWeightsOnlyLoadable) {
     auto args_json =
         nlohmann::json::parse(util::read_file(tests::fixture("trainer/schedule_args.json")));
