@@ -43,7 +43,9 @@ class Blocks(Dataset):
 def prepare(d, size, steps, warmup, batch, block):
     torch.manual_seed(0)
     shape = SIZES[size]
-    config = transformers.GPT2Config(n_positions=block, **shape)
+    # bos/eos inside the vocabulary (GPT-2's 50256 is outside the tiny one).
+    config = transformers.GPT2Config(n_positions=block, bos_token_id=shape["vocab_size"] - 1,
+                                     eos_token_id=shape["vocab_size"] - 1, **shape)
     transformers.GPT2LMHeadModel(config).save_pretrained(os.path.join(d, "model"), safe_serialization=True)
     blocks = torch.randint(0, shape["vocab_size"], (steps * batch, block),
                            generator=torch.Generator().manual_seed(1))
