@@ -7,6 +7,7 @@
 
 #include "app/lathe_train/exit_codes.h"
 #include "core/trainer/batches.h"
+#include "core/trainer/precision.h"
 #include "core/trainer/step_plan.h"
 #include "core/trainer/training_device.h"
 #include "core/training_args/validate.h"
@@ -54,16 +55,29 @@ int dry_run(const core::run::RunConfig& config,
         first[i] = static_cast<std::int64_t>(i);
     // The step is timed where the run would train (one process: local rank 0).
     const auto device = core::trainer::training_device(0, args.use_cpu);
+    core::trainer::check_precision_device(args.fp16, device);
     pieces.model->to(device);
     auto ids = core::trainer::make_batch(data.train, first, device);
     pieces.model->train();
-    const auto start = std::chrono::steady_clock::now();
-    auto loss = core::models::causal_lm_loss(pieces.model->forward(ids), ids);
-    loss.backward();
-    if (device.is_cuda())
-        torch::cuda::synchronize();
-    const double step_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    pieces.model->set_gradient_checkpointing(args.gradient_checkpointing);
+    // As the run computes it (autocast, checkpointing); the second of two micro-batches is timed,
+    // the first pays for allocator, kernel and CUDA start-up.
+    torch::Tensor loss;
+    double step_seconds = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        pieces.model->zero_grad();
+        const auto start = std::chrono::steady_clock::now();
+        {
+            core::trainer::AutocastGuard autocast(
+                core::trainer::autocast_dtype(args.bf16, args.fp16), device);
+            loss = core::models::causal_lm_loss(pieces.model->forward(ids), ids);
+        }
+        loss.backward();
+        if (device.is_cuda())
+            torch::cuda::synchronize();
+        step_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
 
     std::printf("dry run: everything needed to start is valid\n");
     std::printf("  model            %s (%s), %lld parameters\n", pieces.model_description.c_str(),

@@ -2,6 +2,8 @@
 
 #include <ATen/autocast_mode.h>
 
+#include "core/util/error.h"
+
 namespace lathe::core::trainer {
 
 std::optional<torch::ScalarType> autocast_dtype(bool bf16, bool fp16) {
@@ -10,6 +12,11 @@ std::optional<torch::ScalarType> autocast_dtype(bool bf16, bool fp16) {
     if (fp16)
         return torch::kHalf;
     return std::nullopt;
+}
+
+void check_precision_device(bool fp16, const torch::Device& device) {
+    if (fp16 && !device.is_cuda())
+        throw Error("training_args.fp16 needs a CUDA device; on CPU use bf16 or neither");
 }
 
 AutocastGuard::AutocastGuard(std::optional<torch::ScalarType> dtype, const torch::Device& device)

@@ -12,6 +12,10 @@ namespace lathe::core::trainer {
 // fp16, none otherwise.
 std::optional<torch::ScalarType> autocast_dtype(bool bf16, bool fp16);
 
+// Throws Error when the precision arguments cannot run on `device`: fp16 needs CUDA (libtorch has
+// no float16 autocast on the CPU before 2.x, and loss scaling exists for GPUs).
+void check_precision_device(bool fp16, const torch::Device& device);
+
 // Mixed precision for the forward pass, as torch.autocast does in Transformers: matmuls run in
 // the low-precision dtype, reductions and norms stay in fp32, weights and optimizer state stay
 // fp32. RAII: enabled for the guard's lifetime, then the state before it is restored and the

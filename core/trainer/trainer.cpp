@@ -96,9 +96,7 @@ Trainer::Trainer(std::shared_ptr<models::CausalLanguageModel> model,
                     "\" but the dataset has no evaluation blocks (set dataset.eval_files or "
                     "validation_split_percent)");
     }
-    if (args_.fp16 && !options_.device.is_cuda()) {
-        throw Error("training_args.fp16 needs a CUDA device; on CPU use bf16 or neither");
-    }
+    check_precision_device(args_.fp16, options_.device);
     if (args_.fp16 || options_.grad_scaler) {
         // Loss scaling keeps fp32 weights and gradients; scaled fp16 gradients overflow on most
         // steps, and torch refuses to unscale them ("Attempting to unscale FP16 gradients").

@@ -36,7 +36,8 @@ fs::path write_run(const std::string& name, json training_args_overrides = json:
     corpus.close();
     json args = {{"output_dir", "out"},   {"max_steps", 6},     {"per_device_train_batch_size", 4},
                  {"learning_rate", 1e-3}, {"logging_steps", 2}, {"eval_strategy", "steps"},
-                 {"eval_steps", 3},       {"save_steps", 3},    {"seed", 1}};
+                 {"eval_steps", 3},       {"save_steps", 3},    {"seed", 1},
+                 {"use_cpu", true}};  // the same CPU runs on a GPU machine
     for (const auto& item : training_args_overrides.items())
         args[item.key()] = item.value();
     json config = {
@@ -122,10 +123,19 @@ TEST(LatheTrainCli, DryRunPrintsThePlanAndTrainsNothing) {
                  (dir / "run").string() + " --dry-run");
     ASSERT_EQ(r.exit_code, 0) << r.output;
     for (const auto& word :
-         {"parameters", "device           cpu", "memory estimate", "optimizer steps/epoch", "first step"}) {
+         {"parameters", "device           cpu", "memory estimate", "optimizer steps/epoch",
+          "first step"}) {
         EXPECT_NE(r.output.find(word), std::string::npos) << word << "\n" << r.output;
     }
     EXPECT_FALSE(fs::exists(dir / "run"));
+}
+
+TEST(LatheTrainCli, DryRunRefusesFp16OnTheCpuAsTheRunWould) {
+    auto dir = write_run("dry-fp16", {{"fp16", true}, {"use_cpu", true}});
+    auto r = run("--config " + (dir / "run.json").string() + " --dry-run");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("training_args.fp16 needs a CUDA device"), std::string::npos)
+        << r.output;
 }
 
 TEST(LatheTrainCli, PrintSchemaIsJsonWithEveryField) {
