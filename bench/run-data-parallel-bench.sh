@@ -23,7 +23,8 @@ json.dump({"name": "dp-bench",
            "tokenizer": {"byte_level": True},
            "dataset": {"train_files": ["corpus.txt"], "block_size": 128},
            "training_args": {"max_steps": 30, "per_device_train_batch_size": 8,
-                             "logging_steps": 10, "save_strategy": "no", "seed": 1}},
+                             "logging_steps": 10, "save_strategy": "no", "seed": 1,
+                             "use_cpu": True}},
           open(f"{d}/run.json", "w"))
 PY
 tokens_per_second() {  # run dir -> tokens/s over the steps after the first log (warm-up excluded)

@@ -10,7 +10,8 @@
 # that torch's libtorch (scripts/configure-libtorch2.sh). Without a GPU it says so and exits 0.
 # MFU = tokens/s x FLOPs per token / the GPU's peak dense bf16 FLOP/s; FLOPs per token are
 # 6 N + 12 L H T (N parameters, L layers, H hidden size, T block: PaLM's appendix B count, as
-# nanoGPT's estimate_mfu). The peak comes from the device name (H100/H200 989 TFLOP/s, A100 312,
+# nanoGPT's estimate_mfu). The peak comes from the device name (H100 SXM/H200 989 TFLOP/s, H100
+# PCIe 756, A100 312,
 # L40S 362, RTX 4090 165) or PEAK_TFLOPS. Sizes: STEPS (30), WARMUP (10), BATCH (16), BLOCK (1024).
 # LATHE_BENCH_SIZE=tiny LATHE_BENCH_DEVICE=cpu runs the same plumbing on a CPU (checked so).
 set -euo pipefail
@@ -23,8 +24,13 @@ if [ "$DEVICE" = cuda ] && ! "$PYTHON" -c 'import sys, torch; sys.exit(not torch
   echo "run-gpu-bench: no CUDA device visible to $PYTHON's torch; nothing to measure"
   exit 0
 fi
+# One GPU for both sides: Transformers' Trainer would wrap the model in DataParallel over every
+# visible GPU and take a batch per GPU.
+export CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-0}
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   bash scripts/configure-libtorch2.sh "$PYTHON" "$BUILD_DIR" -DLATHE_BUILD_BENCH=ON
+else
+  cmake -DLATHE_BUILD_BENCH=ON "$BUILD_DIR" >/dev/null
 fi
 ninja -C "$BUILD_DIR" -j "${JOBS:-$(nproc)}" bench/bench_trainer >/dev/null
 dir=$(mktemp -d)
@@ -33,7 +39,11 @@ trap 'rm -rf "$dir"' EXIT
   --warmup "${WARMUP:-10}" --batch "${BATCH:-16}" --block "${BLOCK:-1024}"
 for attempt in 1 2; do
   lathe=$("$BUILD_DIR/bench/bench_trainer" "$dir" --device "$DEVICE" --bf16)
-  hf=$("$PYTHON" bench/trainer_bench.py run "$dir" --device "$DEVICE" --bf16 2>/dev/null | tail -1)
+  if ! hf=$("$PYTHON" bench/trainer_bench.py run "$dir" --device "$DEVICE" --bf16 2>"$dir/hf.log"); then
+    cat "$dir/hf.log" >&2
+    exit 1
+  fi
+  hf=$(printf '%s\n' "$hf" | tail -1)
   "$PYTHON" - "$dir" "$lathe" "$hf" <<'PY'
 import json, os, sys
 bench = json.load(open(os.path.join(sys.argv[1], "bench.json")))
@@ -43,7 +53,7 @@ assert lathe["parameters"] == hf["parameters"], (lathe["parameters"], hf["parame
 n, layers, hidden, block = hf["parameters"], model["n_layer"], model["n_embd"], bench["block"]
 flops_per_token = 6 * n + 12 * layers * hidden * block
 name = hf["device"]
-peaks = {"H200": 989, "H100": 989, "A100": 312, "L40S": 362, "4090": 165}
+peaks = {"H200": 989, "H100 PCIe": 756, "H100": 989, "A100": 312, "L40S": 362, "4090": 165}
 peak = float(os.environ.get("PEAK_TFLOPS", 0)) or next(
     (v for k, v in peaks.items() if k in name), 0)
 def figures(side):

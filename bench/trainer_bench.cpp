@@ -59,8 +59,9 @@ int main(int argc, char** argv) {
     namespace fs = std::filesystem;
     using namespace lathe::core;
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench_trainer DIR [--device cpu|cuda] [--bf16] (DIR prepared "
-                             "by trainer_bench.py prepare DIR)\n");
+        std::fprintf(stderr,
+                     "usage: bench_trainer DIR [--device cpu|cuda] [--bf16] (DIR prepared "
+                     "by trainer_bench.py prepare DIR)\n");
         return 2;
     }
     const fs::path dir = argv[1];
@@ -121,10 +122,11 @@ int main(int argc, char** argv) {
     t.train();
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     const double timed = std::chrono::duration<double>(timer->end - timer->start).count();
-    std::printf("{\"seconds\": %.6f, \"tokens\": %lld, \"timed_seconds\": %.6f, \"timed_tokens\": "
-                "%lld, \"parameters\": %lld, \"torch_threads\": %d}\n",
-                seconds, static_cast<long long>(steps * batch * block), timed,
-                static_cast<long long>((steps - warmup) * batch * block),
-                static_cast<long long>(parameters), at::get_num_threads());
+    std::printf(
+        "{\"seconds\": %.6f, \"tokens\": %lld, \"timed_seconds\": %.6f, \"timed_tokens\": "
+        "%lld, \"parameters\": %lld, \"torch_threads\": %d}\n",
+        seconds, static_cast<long long>(steps * batch * block), timed,
+        static_cast<long long>((steps - warmup) * batch * block),
+        static_cast<long long>(parameters), at::get_num_threads());
     return 0;
 }

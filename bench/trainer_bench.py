@@ -41,6 +41,8 @@ class Blocks(Dataset):
 
 
 def prepare(d, size, steps, warmup, batch, block):
+    if not 0 <= warmup < steps:
+        raise SystemExit(f"trainer_bench.py: --warmup {warmup} must be in [0, --steps {steps})")
     torch.manual_seed(0)
     shape = SIZES[size]
     # bos/eos inside the vocabulary (GPT-2's 50256 is outside the tiny one).

@@ -16,5 +16,7 @@ message(STATUS "libtorch ${Torch_VERSION} at ${Torch_DIR}")
 # lists libtorch.so before libstdc++.so.6 binds its own std::filesystem::remove_all calls to that
 # copy, which jumps to address 0 (seen as a crash in checkpoint rotation). Listing libstdc++ first
 # makes the dynamic linker take the system's definitions.
-target_link_options(lathe_torch INTERFACE "LINKER:--push-state,--no-as-needed" "-lstdc++"
-                    "LINKER:--pop-state")
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_link_options(lathe_torch INTERFACE "LINKER:--push-state,--no-as-needed" "-lstdc++"
+                      "LINKER:--pop-state")
+endif()

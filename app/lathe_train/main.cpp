@@ -255,5 +255,13 @@ int main(int argc, char** argv) {
     } catch (const core::Error& e) {
         std::cerr << "lathe-train: " << e.what() << "\n";
         return kExitInvalidConfig;
+    } catch (const c10::Error& e) {
+        // libtorch's own failures before training starts (the dry run's step, CUDA out of memory
+        // while loading): a message, not an abort.
+        std::cerr << "lathe-train: failed: " << e.what_without_backtrace() << "\n";
+        return kExitFailure;
+    } catch (const std::exception& e) {
+        std::cerr << "lathe-train: failed: " << e.what() << "\n";
+        return kExitFailure;
     }
 }

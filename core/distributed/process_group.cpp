@@ -19,6 +19,7 @@ namespace lathe::core::distributed {
 // collectives used here have the same signature on both, so the concrete type is kept.
 struct ProcessGroup::Impl {
     c10::intrusive_ptr<c10d::Store> store;
+    torch::Device device = torch::kCPU;  // the rank's device, where the barrier's number lives
 #ifdef USE_C10D_GLOO
     c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
 #endif
@@ -92,6 +93,7 @@ std::shared_ptr<ProcessGroup> ProcessGroup::connect(const WorldInfo& world,
     }
     const std::string where = world.master_addr + ":" + std::to_string(world.master_port);
     auto impl = std::make_unique<Impl>();
+    impl->device = device;
     try {
         c10d::TCPStoreOptions options;
         options.port = static_cast<std::uint16_t>(world.master_port);
@@ -178,11 +180,8 @@ void ProcessGroup::barrier() {
     // waits for the same thing on both. NCCL's wait() only orders the current CUDA stream after
     // the collective; reading the sum back makes this thread wait for every rank too (the
     // checkpoint commit after a barrier relies on it).
-    auto one = torch::ones({1}, torch::TensorOptions().dtype(torch::kFloat32));
-#ifdef USE_C10D_NCCL
-    if (impl_->nccl)
-        one = one.to(torch::Device(torch::kCUDA, static_cast<int>(world_.local_rank)));
-#endif
+    auto one =
+        torch::ones({1}, torch::TensorOptions().dtype(torch::kFloat32).device(impl_->device));
     all_reduce_sum(one);
     (void)one.item<float>();
 }

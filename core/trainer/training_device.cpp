@@ -15,8 +15,10 @@ torch::Device training_device(std::int64_t local_rank, bool use_cpu) {
         return torch::kCPU;
     const auto visible = static_cast<std::int64_t>(torch::cuda::device_count());
     // srun --gpus-per-task=1 (or --gpu-bind) shows each task only its own GPU while
-    // SLURM_LOCALID counts the node's tasks: that one GPU is this rank's.
-    if (visible == 1 && local_rank > 0 && std::getenv("SLURM_LOCALID") != nullptr)
+    // SLURM_LOCALID counts the node's tasks: that one GPU is this rank's. Not under a launcher
+    // that sets LOCAL_RANK (torchrun inside an allocation), whose ranks share the node's GPUs.
+    if (visible == 1 && local_rank > 0 && std::getenv("SLURM_LOCALID") != nullptr &&
+        std::getenv("LOCAL_RANK") == nullptr)
         local_rank = 0;
     if (local_rank < 0 || local_rank >= visible) {
         const char* mask = std::getenv("CUDA_VISIBLE_DEVICES");

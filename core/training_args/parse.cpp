@@ -215,8 +215,10 @@ class Overrides {
         }
         if (name == "no_cuda") {
             auto text = value();
-            set_no_cuda(args_, text ? cli_value(detail::find("use_cpu")->spec, *text) : nlohmann::json(true),
-                        where, warnings_);
+            set_no_cuda(
+                args_,
+                text ? cli_value(detail::find("use_cpu")->spec, *text) : nlohmann::json(true),
+                where, warnings_);
             return;
         }
         if (name == "warmup_ratio") {

@@ -122,9 +122,8 @@ TEST(LatheTrainCli, DryRunPrintsThePlanAndTrainsNothing) {
     auto r = run("--config " + (dir / "run.json").string() + " --run-dir " +
                  (dir / "run").string() + " --dry-run");
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    for (const auto& word :
-         {"parameters", "device           cpu", "memory estimate", "optimizer steps/epoch",
-          "first step"}) {
+    for (const auto& word : {"parameters", "device           cpu", "memory estimate",
+                             "optimizer steps/epoch", "first step"}) {
         EXPECT_NE(r.output.find(word), std::string::npos) << word << "\n" << r.output;
     }
     EXPECT_FALSE(fs::exists(dir / "run"));

@@ -6,9 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -147,19 +149,30 @@ void expect_matches_one_process(int processes, int accumulation = 1, bool on_gpu
     EXPECT_EQ(of_type(events_many, "run_finished").size(), 1u);
 }
 
-// GPUs the driver shows (nvidia-smi -L); 0 without one.
-int gpu_count() {
+// GPUs lathe-train can use: none in a CPU build of libtorch; else those the driver shows
+// (nvidia-smi -L), or fewer where CUDA_VISIBLE_DEVICES lists fewer.
+int usable_gpus() {
+    if (!LATHE_TRAIN_HAS_CUDA)
+        return 0;
     const auto r = tests::run_command("nvidia-smi -L 2>/dev/null");
+    if (r.exit_code != 0)
+        return 0;
     int count = 0;
     for (std::size_t at = r.output.find("GPU "); at != std::string::npos;
          at = r.output.find("\nGPU ", at + 1))
         ++count;
-    return r.exit_code == 0 ? count : 0;
+    if (const char* visible = std::getenv("CUDA_VISIBLE_DEVICES")) {
+        const std::string list = visible;
+        const int listed =
+            list.empty() ? 0 : 1 + static_cast<int>(std::count(list.begin(), list.end(), ','));
+        count = std::min(count, listed);
+    }
+    return count;
 }
 
 TEST(LatheTrainDistributed, OnTwoGpusNcclRanksMatchOneGpuWithTwiceTheBatch) {
-    if (gpu_count() < 2)
-        GTEST_SKIP() << "needs two GPUs (CI has none)";
+    if (usable_gpus() < 2)
+        GTEST_SKIP() << "needs a CUDA build of lathe-train and two GPUs (CI has neither)";
     expect_matches_one_process(2, 1, /*on_gpus=*/true);
 }
 

@@ -65,7 +65,8 @@ class ProcessGroupRanks : public ::testing::TestWithParam<Case> {
     }
 
     // body(rank, device, group) on world_size threads, each joined to one process group.
-    void with_ranks(const std::function<void(int, torch::Device, std::shared_ptr<ProcessGroup>)>& body) {
+    void with_ranks(
+        const std::function<void(int, torch::Device, std::shared_ptr<ProcessGroup>)>& body) {
         const auto& c = GetParam();
         const int port = free_port();
         ASSERT_GT(port, 0);
@@ -81,8 +82,8 @@ class ProcessGroupRanks : public ::testing::TestWithParam<Case> {
                     world.local_world_size = c.world_size;
                     world.master_port = port;
                     // training_device makes cuda:r this thread's current device, as in a rank.
-                    const auto device = c.cuda ? trainer::training_device(r, false)
-                                               : torch::Device(torch::kCPU);
+                    const auto device =
+                        c.cuda ? trainer::training_device(r, false) : torch::Device(torch::kCPU);
                     auto group = ProcessGroup::connect(world, device, std::chrono::seconds(60));
                     body(r, device, group);
                 } catch (...) {
@@ -118,7 +119,16 @@ TEST_P(ProcessGroupRanks, CollectivesAndTheStore) {
         if (rank == 0)
             group.store_set("greeting", "from rank 0");
         EXPECT_EQ(group.store_get("greeting"), "from rank 0");
+        // The barrier holds this thread until the last rank arrives (NCCL's wait alone would
+        // only order the GPU stream): rank 0 commits checkpoints right after one.
+        if (rank == world - 1 && world > 1)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+        const auto start = std::chrono::steady_clock::now();
         group.barrier();
+        const auto waited = std::chrono::steady_clock::now() - start;
+        if (rank == 0 && world > 1) {
+            EXPECT_GE(waited, std::chrono::milliseconds(800));
+        }
     });
 }
 

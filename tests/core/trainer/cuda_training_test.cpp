@@ -101,6 +101,7 @@ TEST(CudaTraining, TrainingDeviceIsTheLocalRanksGpuOrTheCpu) {
     if (visible == 1) {
         // srun --gpus-per-task=1: every task sees its one GPU as cuda:0.
         ::setenv("SLURM_LOCALID", "3", 1);
+        ::unsetenv("LOCAL_RANK");
         EXPECT_EQ(training_device(3, false), torch::Device(torch::kCUDA, 0));
         ::unsetenv("SLURM_LOCALID");
     }

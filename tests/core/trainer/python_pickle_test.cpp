@@ -54,10 +54,10 @@ TEST(PythonPickle, NestedValuesRoundTripWithoutTorchScriptTags) {
 // (torch.load's map_location="cpu"), also with a libtorch that has no CUDA
 // (make_gpu_saved_fixture.py).
 TEST(PythonPickle, ADictSavedOnAGpuLoadsIntoHostMemory) {
-    const auto state = load_python_dict(tests::fixture("trainer/saved_on_gpu/optimizer.pt"),
-                                        "optimizer state")
-                           .at("state")
-                           .toGenericDict();
+    const auto state =
+        load_python_dict(tests::fixture("trainer/saved_on_gpu/optimizer.pt"), "optimizer state")
+            .at("state")
+            .toGenericDict();
     const auto exp_avg = state.at(0).toGenericDict().at("exp_avg").toTensor();
     EXPECT_EQ(exp_avg.device(), torch::Device(torch::kCPU));
     const auto expected =
