@@ -3,9 +3,6 @@
 // this build has NCCL and the machine has enough GPUs (skipped otherwise; CI has none).
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <exception>
@@ -17,28 +14,10 @@
 #include "core/distributed/gradient_buckets.h"
 #include "core/distributed/process_group.h"
 #include "core/trainer/training_device.h"
+#include "tests/test_support.h"
 
 namespace lathe::core::distributed {
 namespace {
-
-// A port the kernel just handed out, free again: the rendezvous needs it known before rank 0
-// listens, since every rank's connect() waits for the others.
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t length = sizeof(addr);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-        if (fd >= 0)
-            ::close(fd);
-        return 0;
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
 
 struct Case {
     bool cuda = false;
@@ -68,7 +47,8 @@ class ProcessGroupRanks : public ::testing::TestWithParam<Case> {
     void with_ranks(
         const std::function<void(int, torch::Device, std::shared_ptr<ProcessGroup>)>& body) {
         const auto& c = GetParam();
-        const int port = free_port();
+        // Known before rank 0 listens, since every rank's connect() waits for the others.
+        const int port = tests::free_tcp_port();
         ASSERT_GT(port, 0);
         std::vector<std::exception_ptr> errors(static_cast<std::size_t>(c.world_size));
         std::vector<std::thread> threads;

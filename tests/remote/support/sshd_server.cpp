@@ -1,5 +1,7 @@
 #include "tests/remote/support/sshd_server.h"
 
+#include "tests/test_support.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -30,22 +32,6 @@ std::string read_text(const std::filesystem::path& path) {
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
-}
-
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        ::close(fd);
-        throw std::runtime_error("no free port on 127.0.0.1");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
 }
 
 bool accepts_connections(int port) {
@@ -81,8 +67,6 @@ void generate_key(const std::filesystem::path& path) {
 
 }  // namespace
 
-int free_tcp_port() { return free_port(); }
-
 std::string shell_output(const std::string& command) {
     FILE* pipe = ::popen(command.c_str(), "r");
     if (pipe == nullptr) {
@@ -116,7 +100,7 @@ SshdServer::SshdServer(const std::string& name) {
         // sshd running as root drops privileges into this empty directory (Debian's default).
         ::mkdir("/run/sshd", 0755);
     }
-    port_ = free_port();
+    port_ = free_tcp_port();
     start();
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "remote/ssh/ssh_target.h"
+#include "tests/test_support.h"  // free_tcp_port
 
 namespace lathe::tests {
 
@@ -61,9 +62,6 @@ class SshdServer {
     int port_ = 0;
     pid_t pid_ = -1;
 };
-
-// A TCP port on 127.0.0.1 nobody listens on right now.
-int free_tcp_port();
 
 // Runs `command` with /bin/sh -c and returns its stdout; throws std::runtime_error when it fails.
 std::string shell_output(const std::string& command);
