@@ -7,6 +7,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +24,11 @@ struct Case {
     bool cuda = false;
     int world_size = 1;
 };
+
+// What gtest prints for a case (instead of the struct's bytes, padding included).
+void PrintTo(const Case& c, std::ostream* os) {
+    *os << (c.cuda ? "nccl" : "gloo") << " x " << c.world_size;
+}
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
     return std::string(info.param.cuda ? "Nccl" : "Gloo") + std::to_string(info.param.world_size) +
