@@ -39,4 +39,16 @@ AutocastState AutocastState::apply() const {
     return previous;
 }
 
+AutocastRegion::AutocastRegion(const AutocastState& inside) : counted_(inside.any_enabled()) {
+    outside_ = inside.apply();
+    if (counted_)
+        at::autocast::increment_nesting();
+}
+
+AutocastRegion::~AutocastRegion() {
+    if (counted_ && at::autocast::decrement_nesting() == 0)
+        at::autocast::clear_cache();
+    outside_.apply();
+}
+
 }  // namespace lathe::core::models

@@ -1,7 +1,5 @@
 #include "core/trainer/precision.h"
 
-#include <ATen/autocast_mode.h>
-
 #include "core/util/error.h"
 
 namespace lathe::core::trainer {
@@ -19,32 +17,30 @@ void check_precision_device(bool fp16, const torch::Device& device) {
         throw Error("training_args.fp16 needs a CUDA device; on CPU use bf16 or neither");
 }
 
-AutocastGuard::AutocastGuard(std::optional<torch::ScalarType> dtype, const torch::Device& device)
-    : enabled_(dtype.has_value()) {
-    if (!enabled_)
-        return;
-    auto inside = models::AutocastState::current();
+namespace {
+
+// The current autocast state with `dtype` autocast on for `device`'s type.
+models::AutocastState enabled_for(torch::ScalarType dtype, const torch::Device& device) {
+    auto state = models::AutocastState::current();
     if (device.is_cuda()) {
-        inside.cuda_enabled = true;
-        inside.cuda_dtype = *dtype;
+        state.cuda_enabled = true;
+        state.cuda_dtype = dtype;
     } else {
-        inside.cpu_enabled = true;
-        inside.cpu_dtype = *dtype;
+        state.cpu_enabled = true;
+        state.cpu_dtype = dtype;
     }
-    outside_ = inside.apply();
-    at::autocast::increment_nesting();
+    return state;
+}
+
+}  // namespace
+
+AutocastGuard::AutocastGuard(std::optional<torch::ScalarType> dtype, const torch::Device& device) {
+    if (dtype)
+        region_.emplace(enabled_for(*dtype, device));
 }
 
 AutocastGuard::AutocastGuard(bool bf16, const torch::Device& device)
     : AutocastGuard(autocast_dtype(bf16, false), device) {}
-
-AutocastGuard::~AutocastGuard() {
-    if (!enabled_)
-        return;
-    outside_.apply();
-    if (at::autocast::decrement_nesting() == 0)
-        at::autocast::clear_cache();
-}
 
 void set_tf32(bool enabled) {
     at::globalContext().setAllowTF32CuBLAS(enabled);

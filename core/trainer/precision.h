@@ -25,13 +25,9 @@ class AutocastGuard {
     AutocastGuard(std::optional<torch::ScalarType> dtype, const torch::Device& device);
     // bf16 autocast when `bf16` is true.
     AutocastGuard(bool bf16, const torch::Device& device);
-    ~AutocastGuard();
-    AutocastGuard(const AutocastGuard&) = delete;
-    AutocastGuard& operator=(const AutocastGuard&) = delete;
 
   private:
-    bool enabled_;
-    models::AutocastState outside_;  // restored when the guard closes
+    std::optional<models::AutocastRegion> region_;  // none without a dtype
 };
 
 // tf32 matmuls on Ampere and newer (training_args.tf32); no effect without CUDA.
