@@ -1,0 +1,23 @@
+# lathe-train must list libstdc++ before any libtorch library among its dependencies, so that the
+# dynamic linker binds std::filesystem to the system's libstdc++ and not to the copies pip's
+# libtorch 2.x exports (cmake/LatheTorch.cmake says why).
+execute_process(COMMAND ${OBJDUMP} -p ${BINARY} OUTPUT_VARIABLE _out RESULT_VARIABLE _rc)
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "${OBJDUMP} -p ${BINARY} failed (${_rc})")
+endif()
+string(REGEX MATCHALL "NEEDED +[^\n]+" _needed "${_out}")
+set(_stdcxx -1)
+set(_torch -1)
+set(_i 0)
+foreach(_line ${_needed})
+  if(_line MATCHES "libstdc\\+\\+" AND _stdcxx EQUAL -1)
+    set(_stdcxx ${_i})
+  elseif(_line MATCHES "libtorch|libc10" AND _torch EQUAL -1)
+    set(_torch ${_i})
+  endif()
+  math(EXPR _i "${_i} + 1")
+endforeach()
+if(_stdcxx EQUAL -1 OR _torch EQUAL -1 OR NOT _stdcxx LESS _torch)
+  message(FATAL_ERROR "${BINARY}: libstdc++ must come before libtorch in NEEDED:\n${_needed}")
+endif()
+message(STATUS "${BINARY}: libstdc++ is dependency ${_stdcxx}, the first libtorch one ${_torch}")
