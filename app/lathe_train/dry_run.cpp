@@ -103,9 +103,7 @@ int dry_run(const core::run::RunConfig& config,
         gib(weight_bytes + grad_bytes + optimizer_bytes + activation_bytes));
     std::printf(
         "  first step       loss %.4f, forward+backward %.3f s per micro-batch (warmed up) -> "
-        "about "
-        "%.0f s for "
-        "%lld steps\n",
+        "about %.0f s for %lld steps\n",
         loss.item<double>(), step_seconds,
         step_seconds * static_cast<double>(args.gradient_accumulation_steps * plan.max_steps),
         static_cast<long long>(plan.max_steps));
